@@ -1,0 +1,1 @@
+"""PDF documents: the recovery sheet, decision records, receipts and the monthly summary."""

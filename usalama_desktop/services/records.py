@@ -1,0 +1,413 @@
+"""The record service: one generic service for every form, with permissions, row scope, field tiers, validation,
+history, drafts, lists, counts and search. The command, the GUI, imports and exports all go through it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import clock
+from ..errors import NotFound, PermissionDenied, UsalamaError, ValidationFailed
+from ..forms.definition import Form, Problems
+from ..forms.fields import PLACE
+from ..forms.registry import get_form
+from ..i18n import _
+from ..permissions import allowed, own_agency_only, require, visible_tiers
+from ..store.ids import uuid7
+from .installation import Session
+
+PAGE_SIZE = 100
+
+
+@dataclass
+class Query:
+    """Filters for lists, counts, search and exports. Dates are inclusive; a month-only date counts as the first
+    day of its month."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    categories: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    agency_ids: list[str] = field(default_factory=list)
+    county: str | None = None
+    subcounty: str | None = None
+    ward: str | None = None
+    text: str | None = None
+    equals: dict[str, Any] = field(default_factory=dict)
+    include_deleted: bool = False
+    sort: str | None = None
+    descending: bool = True
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    next_key: tuple | None
+
+
+def _lower_bound(text: str) -> str:
+    """A day that starts a month also admits month-only dates of that month ('2024-03' sorts before '2024-03-01')."""
+    return text[:7] if len(text) == 10 and text.endswith("-01") else text
+
+
+def _upper_bound(text: str) -> str:
+    """Exclusive upper bound just after ``text`` (a day or a month)."""
+    if len(text) == 7:
+        y, m = int(text[:4]), int(text[5:7])
+        return f"{y + (m == 12):04d}-{(m % 12) + 1:02d}"
+    d = dt.date.fromisoformat(text) + dt.timedelta(days=1)
+    return d.isoformat()
+
+
+def fts_query(text: str) -> str | None:
+    """User words to a safe FTS5 expression: each word quoted, the last one as a prefix."""
+    words = re.findall(r"\w+", text or "", flags=re.UNICODE)
+    if not words:
+        return None
+    words = words[:12]
+    parts = ['"' + w.replace('"', '') + '"' for w in words]
+    parts[-1] += "*"
+    return " ".join(parts)
+
+
+class RecordService:
+    def __init__(self, session: Session, form: Form | str):
+        self.s = session
+        self.form = form if isinstance(form, Form) else get_form(form)
+        self.spec = self.form.table_spec
+        self.module = self.form.module
+
+    # --- permission helpers ----------------------------------------------------------------------------------
+
+    def require(self, action: str) -> None:
+        require(self.s.actor, self.module, action)
+
+    def can(self, action: str) -> bool:
+        return allowed(self.s.actor, self.module, action)
+
+    @property
+    def tiers(self) -> frozenset[str]:
+        return visible_tiers(self.s.actor, self.module)
+
+    def visible_fields(self) -> list:
+        return [f for f in self.form.fields if f.tier in self.tiers]
+
+    def _scope(self) -> tuple[list[str], list[Any]]:
+        if own_agency_only(self.s.actor):
+            return ["agency_id = ?"], [self.s.user.agency_id]
+        return [], []
+
+    def _check_row_scope(self, row: Mapping[str, Any]) -> None:
+        if own_agency_only(self.s.actor) and row["agency_id"] != self.s.user.agency_id:
+            raise PermissionDenied(_("This record belongs to another agency; you may not open it."))
+
+    def _check_can_change(self, row: Mapping[str, Any]) -> None:
+        self._check_row_scope(row)
+        if row["agency_id"] != self.s.agency.id:
+            raise PermissionDenied(
+                _("This record belongs to another agency. Only that agency can change it; send them a note instead."))
+
+    # --- validation -------------------------------------------------------------------------------------------
+
+    def prepare(self, values: Mapping[str, Any], record_id: str | None = None,
+                agency_id: str | None = None) -> tuple[dict[str, Any], Problems]:
+        """Clean (derive, skip logic) and validate, including uniqueness of the agency reference."""
+        cleaned = self.form.clean(values)
+        problems = self.form.validate(cleaned)
+        for f in self.form.fields:
+            if f.unique and cleaned.get(f.name) not in (None, ""):
+                clash = self.s.db.scalar(
+                    f'SELECT id FROM "{self.spec.name}" WHERE agency_id = ? AND "{f.name}" = ? AND deleted = 0 '
+                    "AND id != ? LIMIT 1",
+                    (agency_id or self.s.user.agency_id, cleaned[f.name], record_id or ""),
+                )
+                if clash:
+                    problems.error(f.name, _("Another record of this agency already has this {field}.").format(
+                        field=f.label.text()))
+        return cleaned, problems
+
+    def validate(self, values: Mapping[str, Any], record_id: str | None = None) -> Problems:
+        return self.prepare(values, record_id)[1]
+
+    # --- create, read, update, delete --------------------------------------------------------------------------
+
+    def create(self, values: Mapping[str, Any], draft_id: str | None = None) -> str:
+        self.require("create")
+        cleaned, problems = self.prepare(values)
+        if not problems.ok:
+            raise ValidationFailed(problems.errors)
+        with self.s.db.transaction():
+            record_id = self.s.writer.create(self.spec, self.form.to_change(cleaned), self.s.username)
+            if draft_id:
+                self.s.db.execute("DELETE FROM drafts WHERE id = ? AND username = ?", (draft_id, self.s.username))
+        return record_id
+
+    def _row(self, record_id: str) -> dict[str, Any]:
+        row = self.s.writer.row(self.spec, record_id)
+        if row is None:
+            raise NotFound(_("That record does not exist on this computer."))
+        return row
+
+    def get(self, record_id: str) -> dict[str, Any]:
+        """The record's values (only the tiers this role may see) and its spine."""
+        self.require("read")
+        row = self._row(record_id)
+        self._check_row_scope(row)
+        values = self.form.from_row(row, self.s.writer.children(self.spec, row["rid"]))
+        hidden = {f.name for f in self.form.fields if f.tier not in self.tiers}
+        for name in hidden:
+            values[name] = None
+        spine = {k: row[k] for k in ("id", "agency_id", "installation_id", "hlc", "revision", "created_by",
+                                     "created_at", "updated_by", "updated_at", "deleted", "deleted_reason")}
+        return {"values": values, "spine": spine, "hidden": sorted(hidden)}
+
+    def update(self, record_id: str, values: Mapping[str, Any], expected_revision: int | None = None,
+               draft_id: str | None = None) -> int:
+        self.require("update")
+        row = self._row(record_id)
+        self._check_can_change(row)
+        merged = dict(values)
+        hidden = [f for f in self.form.fields if f.tier not in self.tiers]
+        if hidden:
+            # A role that cannot see a tier cannot change it either: keep what is stored.
+            current = self.form.from_row(row, {})
+            for f in hidden:
+                merged[f.name] = current[f.name]
+        cleaned, problems = self.prepare(merged, record_id, row["agency_id"])
+        if not problems.ok:
+            raise ValidationFailed(problems.errors)
+        with self.s.db.transaction():
+            rev = self.s.writer.update(self.spec, record_id, self.form.to_change(cleaned), self.s.username,
+                                       expected_revision)
+            if draft_id:
+                self.s.db.execute("DELETE FROM drafts WHERE id = ? AND username = ?", (draft_id, self.s.username))
+        return rev
+
+    def delete(self, record_id: str, reason: str) -> int:
+        self.require("delete")
+        reason = (reason or "").strip()
+        if len(reason) < 3:
+            raise UsalamaError(_("Say why this record is deleted."))
+        row = self._row(record_id)
+        self._check_can_change(row)
+        return self.s.writer.tombstone(self.spec, record_id, reason[:500], self.s.username)
+
+    def erase(self, record_id: str, reason: str) -> None:
+        """Erase for good (a data subject's request, or retention): admins only, audited without content."""
+        self.s.require_admin()
+        if len((reason or "").strip()) < 3:
+            raise UsalamaError(_("Say why this record is erased."))
+        self._row(record_id)
+        self.s.writer.erase(self.spec, record_id, reason, self.s.username)
+
+    def history(self, record_id: str) -> list[dict[str, Any]]:
+        """Who changed what and when: each change lists the fields it changed, old and new values (visible tiers)."""
+        self.require("read")
+        row = self._row(record_id)
+        self._check_row_scope(row)
+        entries = self.s.writer.history(self.spec, record_id)
+        current = self.form.from_row(row, self.s.writer.children(self.spec, row["rid"]))
+        visible = {f.name for f in self.form.fields if f.tier in self.tiers} | set(self.form.repeat_by_name)
+        # Walk newest to oldest: each revision's "previous" is the state before it.
+        states = [current]
+        for e in reversed(entries[1:]):
+            prev = e["previous"] or {}
+            states.append(self.form.from_row(prev, prev.get("children") or {}))
+        states.reverse()  # states[i] = values after entries[i]
+        out = []
+        for i, e in enumerate(entries):
+            after = states[i]
+            before = states[i - 1] if i > 0 else None
+            changes = []
+            for name in self.form.by_name.keys() | self.form.repeat_by_name.keys():
+                if name not in visible:
+                    continue
+                old = before.get(name) if before else None
+                new = after.get(name)
+                if old != new and not (before is None and new in (None, [], "")):
+                    changes.append({"field": name, "label": self.form.label_of(name), "old": old, "new": new})
+            out.append({"revision": e["revision"], "action": e["action"], "by": e["by"], "at": e["at"],
+                        "reason": e.get("reason"), "changes": changes})
+        return out
+
+    # --- lists, counts, search ----------------------------------------------------------------------------------
+
+    def _filters(self, q: Query) -> tuple[list[str], list[Any]]:
+        where, params = self._scope()
+        if not q.include_deleted:
+            where.append("deleted = 0")
+        df = self.form.date_field
+        if df and q.date_from:
+            where.append(f'"{df}" >= ?')
+            params.append(_lower_bound(q.date_from))
+        if df and q.date_to:
+            where.append(f'"{df}" < ?')
+            params.append(_upper_bound(q.date_to))
+        for values, col in ((q.categories, self.form.category_field), (q.statuses, self.form.status_field),
+                            (q.agency_ids, "agency_id")):
+            if values and col:
+                where.append(f'"{col}" IN ({", ".join("?" * len(values))})')
+                params.extend(values)
+        pf = self.form.place_field
+        if pf:
+            for part, value in (("county", q.county), ("subcounty", q.subcounty), ("ward", q.ward)):
+                if value:
+                    where.append(f'"{pf}_{part}" = ?')
+                    params.append(value)
+        for name, value in q.equals.items():
+            f = self.form.by_name.get(name)
+            if f is None or f.kind == PLACE or f.tier not in self.tiers:
+                raise UsalamaError(_("Cannot filter on {name}.").format(name=name))
+            where.append(f'"{name}" = ?')
+            params.append(f.to_sql(value)[name])
+        if q.text:
+            expr = fts_query(q.text)
+            if expr:
+                cols = " ".join(t for t in ("public", "identifying", "narrative") if t in self.tiers)
+                where.append(f'rid IN (SELECT rowid FROM "{self.spec.fts_table}" WHERE "{self.spec.fts_table}" '
+                             "MATCH ?)")
+                params.append(f"{{{cols}}} : ({expr})")
+        return where, params
+
+    def sortable(self) -> list[str]:
+        cols = []
+        for name in self.form.list_columns:
+            f = self.form.by_name.get(name)
+            if f is None or f.tier not in self.tiers:
+                continue
+            cols.append(f"{name}_ward" if f.kind == PLACE else name)
+        return [*cols, "updated_at", "rid"]
+
+    def list_columns(self) -> list[str]:
+        return [n for n in self.form.list_columns
+                if n in self.form.by_name and self.form.by_name[n].tier in self.tiers]
+
+    def page(self, q: Query | None = None, after: tuple | None = None, limit: int = PAGE_SIZE) -> Page:
+        """Keyset paging: the next page starts after the last (sort value, rid) seen, never with OFFSET."""
+        self.require("search" if q and q.text else "list")
+        q = q or Query()
+        where, params = self._filters(q)
+        sort = q.sort or (self.form.date_field if self.form.date_field in self.sortable() else "rid")
+        if sort not in self.sortable():
+            raise UsalamaError(_("Cannot sort on {name}.").format(name=sort))
+        desc = q.descending
+        op, order = ("<", "DESC") if desc else (">", "ASC")
+        if after is not None:
+            if sort == "rid":
+                where.append(f"rid {op} ?")
+                params.append(after[1])
+            else:
+                sv, rid = after
+                if sv is None:
+                    # NULLs sort first ascending / last descending.
+                    if desc:
+                        where.append(f'("{sort}" IS NULL AND rid < ?)')
+                        params.append(rid)
+                    else:
+                        where.append(f'(("{sort}" IS NULL AND rid > ?) OR "{sort}" IS NOT NULL)')
+                        params.append(rid)
+                else:
+                    null_part = f' OR "{sort}" IS NULL' if desc else ""
+                    where.append(f'("{sort}" {op} ? OR ("{sort}" = ? AND rid {op} ?){null_part})')
+                    params.extend([sv, sv, rid])
+        cols = self._select_columns()
+        sql = f'SELECT {cols} FROM "{self.spec.name}"'
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f' ORDER BY "{sort}" {order}, rid {order}' if sort != "rid" else f" ORDER BY rid {order}"
+        sql += " LIMIT ?"
+        params.append(limit)
+        rows = [self._list_row(r) for r in self.s.db.query(sql, params)]
+        next_key = None
+        if len(rows) == limit:
+            last = rows[-1]
+            next_key = (last["_sort"].get(sort) if sort != "rid" else None, last["rid"])
+        return Page(rows, next_key)
+
+    def _select_columns(self) -> str:
+        cols = ["rid", "id", "agency_id", "revision", "deleted", "updated_at"]
+        for name in self.list_columns():
+            cols.extend(c.name for c in self.form.by_name[name].columns())
+        return ", ".join(f'"{c}"' for c in dict.fromkeys(cols))
+
+    def _list_row(self, r) -> dict[str, Any]:
+        raw = dict(zip(r.keys(), tuple(r), strict=True))
+        values = {name: self.form.by_name[name].from_sql(raw) for name in self.list_columns()}
+        return {"rid": raw["rid"], "id": raw["id"], "agency_id": raw["agency_id"], "revision": raw["revision"],
+                "deleted": raw["deleted"], "values": values, "_sort": raw}
+
+    def count(self, q: Query | None = None) -> int:
+        self.require("search" if q and q.text else "count")
+        where, params = self._filters(q or Query())
+        sql = f'SELECT count(*) FROM "{self.spec.name}"'
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return int(self.s.db.scalar(sql, params))
+
+    def search(self, text: str, q: Query | None = None, limit: int = PAGE_SIZE) -> Page:
+        q = q or Query()
+        q.text = text
+        if q.sort is None:
+            q.sort = "rid"
+        return self.page(q, limit=limit)
+
+    def iter_records(self, q: Query | None = None, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every matching record with all visible values and repeat groups, streamed in rid order (for exports)."""
+        self.require("export")
+        q = q or Query()
+        where, params = self._filters(q)
+        last = 0
+        hidden = {f.name for f in self.form.fields if f.tier not in self.tiers}
+        while True:
+            w = [*where, "rid > ?"]
+            rows = self.s.db.query(f'SELECT * FROM "{self.spec.name}" WHERE {" AND ".join(w)} ORDER BY rid LIMIT ?',
+                                   [*params, last, batch])
+            if not rows:
+                return
+            rids = [r["rid"] for r in rows]
+            children = self._children_for(rids)
+            for r in rows:
+                raw = dict(zip(r.keys(), tuple(r), strict=True))
+                values = self.form.from_row(raw, children.get(raw["rid"], {}))
+                for name in hidden:
+                    values.pop(name, None)
+                yield {"spine": {k: raw[k] for k in ("id", "agency_id", "revision", "created_at", "updated_at",
+                                                     "created_by", "updated_by")}, "values": values}
+            last = rids[-1]
+
+    def _children_for(self, rids: list[int]) -> dict[int, dict[str, list]]:
+        out: dict[int, dict[str, list]] = {}
+        marks = ", ".join("?" * len(rids))
+        for child in self.spec.children:
+            names = [c.name for c in child.columns]
+            cols = ", ".join(f'"{n}"' for n in ["parent_rid", *names])
+            for r in self.s.db.query(f'SELECT {cols} FROM "{self.spec.child_table(child.name)}" '
+                                     f"WHERE parent_rid IN ({marks}) ORDER BY parent_rid, idx", rids):
+                out.setdefault(r[0], {}).setdefault(child.name, []).append(dict(zip(names, tuple(r)[1:], strict=True)))
+        return out
+
+    # --- drafts: autosaved in the encrypted database -------------------------------------------------------------
+
+    def save_draft(self, values: Mapping[str, Any], draft_id: str | None = None, record_id: str | None = None) -> str:
+        draft_id = draft_id or uuid7()
+        data = json.dumps(values, ensure_ascii=False, default=str)
+        with self.s.db.transaction():
+            self.s.db.execute(
+                "INSERT INTO drafts(id, username, form, record_id, data, updated_at) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                (draft_id, self.s.username, self.form.name, record_id, data, clock.now_iso()),
+            )
+        return draft_id
+
+    def drafts(self) -> list[dict[str, Any]]:
+        rows = self.s.db.query("SELECT id, record_id, data, updated_at FROM drafts WHERE username = ? AND form = ? "
+                               "ORDER BY updated_at DESC", (self.s.username, self.form.name))
+        return [{"id": r[0], "record_id": r[1], "values": json.loads(r[2]), "updated_at": r[3]} for r in rows]
+
+    def discard_draft(self, draft_id: str) -> None:
+        with self.s.db.transaction():
+            self.s.db.execute("DELETE FROM drafts WHERE id = ? AND username = ?", (draft_id, self.s.username))

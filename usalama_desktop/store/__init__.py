@@ -1,0 +1,1 @@
+"""The encrypted store: key slots, the SQLCipher database, schema, record spine, audit trail."""

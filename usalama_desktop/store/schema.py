@@ -1,0 +1,165 @@
+"""Versioned schema: numbered migrations for the core tables, and record tables kept in step with the forms.
+
+Each migration runs in one transaction. Record tables follow their form definitions: a new field adds a column
+(sqlite-utils does the ALTER), recorded by a fingerprint in ``meta`` so the app knows when to run it. A database
+from a newer version of the program is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+
+from ..errors import DatabaseTooNew
+from ..i18n import _
+from .db import Database
+from .spine import CHILD_SPINE, SPINE_COLUMNS, TableSpec
+
+
+def _m1_core(db: Database) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        """CREATE TABLE agencies (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, county TEXT, subcounty TEXT, ward TEXT,
+            is_local INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE users (
+            id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL, agency_id TEXT NOT NULL REFERENCES agencies(id), disabled INTEGER NOT NULL DEFAULT 0,
+            must_change_password INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL, last_login_at TEXT)"""
+    )
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        """CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY, at TEXT NOT NULL, username TEXT NOT NULL, action TEXT NOT NULL,
+            module TEXT NOT NULL DEFAULT '', target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX audit_action ON audit(action, seq)")
+    db.execute("CREATE INDEX audit_user ON audit(username, seq)")
+    db.execute(
+        """CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, record_id TEXT NOT NULL, revision INTEGER NOT NULL,
+            hlc TEXT NOT NULL, installation_id TEXT NOT NULL, action TEXT NOT NULL, changed_by TEXT NOT NULL,
+            changed_at TEXT NOT NULL, previous TEXT, reason TEXT)"""
+    )
+    db.execute("CREATE INDEX revisions_record ON revisions(record_id, id)")
+    db.execute(
+        """CREATE TABLE drafts (
+            id TEXT PRIMARY KEY, username TEXT NOT NULL, form TEXT NOT NULL, record_id TEXT,
+            data TEXT NOT NULL, updated_at TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX drafts_user ON drafts(username, form)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_m1_core]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def get_meta(db: Database, key: str, default: str | None = None) -> str | None:
+    try:
+        value = db.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+    except Exception:
+        return default
+    return default if value is None else value
+
+
+def set_meta(db: Database, key: str, value: object) -> None:
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, str(value)),
+    )
+
+
+def schema_version(db: Database) -> int:
+    has_meta = db.scalar("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'")
+    if not has_meta:
+        return 0
+    return int(get_meta(db, "schema_version", "0") or 0)
+
+
+def tables_fingerprint(specs: Iterable[TableSpec]) -> str:
+    shape = [
+        [s.name, [(c.name, c.sqltype) for c in s.columns], [[ch.name, [(c.name, c.sqltype) for c in ch.columns]]
+                                                            for ch in s.children], list(s.indexes), s.fts]
+        for s in sorted(specs, key=lambda s: s.name)
+    ]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()
+
+
+def pending_work(db: Database, specs: Iterable[TableSpec]) -> bool:
+    version = schema_version(db)
+    if version > SCHEMA_VERSION:
+        raise DatabaseTooNew(
+            _("This database was made by a newer version of Usalama Desktop. Install that version or a newer one.")
+        )
+    return version < SCHEMA_VERSION or get_meta(db, "tables_fingerprint") != tables_fingerprint(specs)
+
+
+def migrate(db: Database, specs: list[TableSpec], app_version: str) -> list[int]:
+    """Bring the database up to date: each numbered migration in its own transaction, then the record tables."""
+    done = []
+    version = schema_version(db)
+    if version > SCHEMA_VERSION:
+        raise DatabaseTooNew(
+            _("This database was made by a newer version of Usalama Desktop. Install that version or a newer one.")
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        with db.transaction():
+            MIGRATIONS[number - 1](db)
+            set_meta(db, "schema_version", number)
+            set_meta(db, "app_version", app_version)
+        done.append(number)
+    fingerprint = tables_fingerprint(specs)
+    if get_meta(db, "tables_fingerprint") != fingerprint:
+        with db.transaction():
+            for spec in specs:
+                ensure_record_table(db, spec)
+            set_meta(db, "tables_fingerprint", fingerprint)
+    return done
+
+
+def ensure_record_table(db: Database, spec: TableSpec) -> None:
+    """Create the table with the spine and the form's columns, or add columns a newer definition declares."""
+    u = db.utils
+    table = u[spec.name]
+    if not table.exists():
+        cols = ",\n".join(f'"{n}" {t}' for n, t in SPINE_COLUMNS)
+        cols += "".join(f',\n"{c.name}" {c.sqltype}' for c in spec.columns)
+        db.execute(f'CREATE TABLE "{spec.name}" ({cols})')
+    else:
+        existing = set(table.columns_dict)
+        for c in spec.columns:
+            if c.name not in existing:
+                table.add_column(c.name, {"TEXT": str, "INTEGER": int, "REAL": float}[c.sqltype])
+    db.execute(f'CREATE INDEX IF NOT EXISTS "{spec.name}_seq" ON "{spec.name}"(change_seq)')
+    db.execute(f'CREATE INDEX IF NOT EXISTS "{spec.name}_agency" ON "{spec.name}"(agency_id, deleted)')
+    for index in spec.indexes:
+        name = f"{spec.name}_ix_" + "_".join(index)
+        cols = ", ".join(f'"{c}"' for c in index)
+        db.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{spec.name}"({cols})')
+    for child in spec.children:
+        name = spec.child_table(child.name)
+        ct = u[name]
+        if not ct.exists():
+            cols = ",\n".join(f'"{n}" {t}' for n, t in CHILD_SPINE)
+            cols += "".join(f',\n"{c.name}" {c.sqltype}' for c in child.columns)
+            cols += f',\nFOREIGN KEY(parent_rid) REFERENCES "{spec.name}"(rid) ON DELETE CASCADE'
+            db.execute(f'CREATE TABLE "{name}" ({cols})')
+            db.execute(f'CREATE INDEX "{name}_parent" ON "{name}"(parent_rid, idx)')
+        else:
+            existing = set(ct.columns_dict)
+            for c in child.columns:
+                if c.name not in existing:
+                    ct.add_column(c.name, {"TEXT": str, "INTEGER": int, "REAL": float}[c.sqltype])
+    if spec.fts and not u[spec.search_table].exists():
+        # sqlite-utils builds the external-content FTS5 index and its triggers. With FTS5 secure-delete on, a
+        # deleted or erased record's words leave the index at once instead of lingering in old segments
+        # (a contentless index cannot do that: it never knows which words to remove).
+        u[spec.search_table].create({"rid": int, "public": str, "identifying": str, "narrative": str}, pk="rid")
+        u[spec.search_table].enable_fts(["public", "identifying", "narrative"], create_triggers=True,
+                                        tokenize="unicode61 remove_diacritics 2")
+        db.execute(f"INSERT INTO \"{spec.fts_table}\"(\"{spec.fts_table}\", rank) VALUES('secure-delete', 1)")
