@@ -21,6 +21,10 @@ class Usage(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # "--password" must not quietly mean "--password-file"
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # argparse's default exits 2 with usage: keep that, but say it our way
         self.print_usage(sys.stderr)
         print(f"usalama: {message}", file=sys.stderr)

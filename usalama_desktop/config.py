@@ -22,6 +22,9 @@ def default_data_dir() -> Path:
 class Paths:
     root: Path
 
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
     @property
     def db(self) -> Path:
         return self.root / "usalama.db"

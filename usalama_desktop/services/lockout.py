@@ -66,6 +66,7 @@ class LockoutStore:
             # The clock was set back: restart any running delay from now rather than letting it lapse.
             if state.failures >= DELAY_FROM:
                 state.last_failure_ms = now
+            state.last_seen_ms = now  # warned once; from here on time runs from the new setting
         if state.locked:
             self.save(name, state)
             if what == "recovery":
