@@ -8,7 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
 from .config import resolve
 from .errors import UsalamaError
 from .i18n import _, set_language

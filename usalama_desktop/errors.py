@@ -85,3 +85,7 @@ class ImportRejected(UsalamaError):
 
 class Cancelled(UsalamaError):
     pass
+
+
+class DatabaseClosed(UsalamaError):
+    """Work arrived after the window locked and the database closed; it is dropped, nothing was half-written."""

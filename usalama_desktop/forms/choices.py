@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ..i18n import L, Label
+from ..i18n import L
 from ..reference import AGENCY_TYPES, Choice, counties
 from ..resources import read_csv
 

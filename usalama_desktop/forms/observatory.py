@@ -7,7 +7,16 @@ from .choices import AGE_BANDS, C, define, get
 from .conditions import Eq, Filled, In
 from .definition import Custom, Form, NotBefore, Repeat, RowRule, Section
 from .fields import (
-    CHOICE, DATE, INTEGER, LONGTEXT, MULTI, PLACE, TEXT, TIME, YESNO, Field,
+    CHOICE,
+    DATE,
+    INTEGER,
+    LONGTEXT,
+    MULTI,
+    PLACE,
+    TEXT,
+    TIME,
+    YESNO,
+    Field,
 )
 
 define(

@@ -50,7 +50,7 @@ def write_backup(installation, db: Database, out: Path, username: str, progress=
                 progress(total - remaining, total)
 
         db.backup_to(tmp_db, progress=pages)
-        check = Database(tmp_db, bytes(db._key))
+        check = Database(tmp_db, db.key)
         try:
             problems = check.integrity_problems()
         finally:

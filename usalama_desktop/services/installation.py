@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import __version__, clock
 from ..config import Paths

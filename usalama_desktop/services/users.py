@@ -17,8 +17,11 @@ class UserService:
     def __init__(self, session: Session):
         self.s = session
 
-    def _db_key(self, password: str) -> bytes:
-        """Re-derive the database key from the acting user's own slot: adding a slot needs the key in hand."""
+    def _db_key(self, password: str | None) -> bytes:
+        """The database key, to wrap in a new slot: from the open database, or re-derived from the acting user's
+        own slot when a password is given (the command line confirms that way)."""
+        if password is None:
+            return self.s.db.key
         slot = self.s.installation.keystore.read("user", self.s.username)
         if slot is None:
             raise PermissionDenied(_("Your own key file is missing. Restore the last backup."))
@@ -38,7 +41,8 @@ class UserService:
             raise NotFound(_("There is no user called {name}.").format(name=username))
         return User(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]))
 
-    def add(self, username: str, role: str, new_password: str, acting_password: str, display_name: str = "") -> User:
+    def add(self, username: str, role: str, new_password: str, acting_password: str | None = None,
+            display_name: str = "") -> User:
         self.s.require_admin()
         username = check_username((username or "").strip().lower())
         if role not in ROLES:
@@ -59,7 +63,7 @@ class UserService:
                 seal(key, new_password.encode("utf-8"), "user", username, self.s.installation_id))
         return self.get(username)
 
-    def change_password(self, username: str, new_password: str, acting_password: str) -> None:
+    def change_password(self, username: str, new_password: str, acting_password: str | None = None) -> None:
         """A user changes their own password, or an admin resets anyone's (no old password needed: audited)."""
         username = check_username((username or "").strip().lower())
         if username != self.s.username:
@@ -105,7 +109,7 @@ class UserService:
             self.s.audit("user.disable", "users", username, {})
             self.s.installation.keystore.remove("user", username)
 
-    def enable(self, username: str, new_password: str, acting_password: str) -> None:
+    def enable(self, username: str, new_password: str, acting_password: str | None = None) -> None:
         self.s.require_admin()
         self.get(username)
         check_password(new_password, username)

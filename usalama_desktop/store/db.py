@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlcipher3
 
-from ..errors import DatabaseDamaged, NotInitialised, StorageError, WeakCipher
+from ..errors import DatabaseClosed, DatabaseDamaged, NotInitialised, StorageError, WeakCipher
 from ..i18n import _
 
 EXPECTED_CIPHER_SETTINGS = [
@@ -166,21 +166,27 @@ class Database:
 
     # --- plain access --------------------------------------------------------------------------------------
 
+    def _open(self) -> sqlcipher3.Connection:
+        conn = self.conn
+        if conn is None:
+            raise DatabaseClosed(_("The database is closed because the window was locked. Log in again."))
+        return conn
+
     def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlcipher3.Cursor:
         with self.lock, environment_errors():
-            return self.conn.execute(sql, params)
+            return self._open().execute(sql, params)
 
     def executemany(self, sql: str, rows) -> sqlcipher3.Cursor:
         with self.lock, environment_errors():
-            return self.conn.executemany(sql, rows)
+            return self._open().executemany(sql, rows)
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlcipher3.Row]:
         with self.lock, environment_errors():
-            return self.conn.execute(sql, params).fetchall()
+            return self._open().execute(sql, params).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlcipher3.Row | None:
         with self.lock, environment_errors():
-            return self.conn.execute(sql, params).fetchone()
+            return self._open().execute(sql, params).fetchone()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         row = self.one(sql, params)
@@ -201,6 +207,7 @@ class Database:
     def transaction(self) -> Iterator[Database]:
         """BEGIN IMMEDIATE ... COMMIT; nested calls become savepoints. Errors roll back and propagate."""
         with self.lock, environment_errors():
+            self._open()
             if self._depth == 0:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self._depth = 1
@@ -236,6 +243,13 @@ class Database:
                     self._depth -= 1
 
     @property
+    def key(self) -> bytes:
+        """The raw key, for wrapping into a new key slot or keying a backup copy."""
+        if self.conn is None:
+            raise StorageError(_("The database is closed."))
+        return bytes(self._key)
+
+    @property
     def in_transaction(self) -> bool:
         return self._depth > 0
 
@@ -243,7 +257,7 @@ class Database:
 
     def checkpoint(self) -> None:
         with self.lock, environment_errors():
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._open().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def integrity_problems(self, quick: bool = False) -> list[str]:
         """SQLite's own check plus SQLCipher's HMAC check of every page; empty when healthy."""
@@ -264,7 +278,7 @@ class Database:
         """Encrypted-to-encrypted online backup through SQLite's backup API, keyed with the same key."""
         dst = _connect(Path(target))
         try:
-            dst.execute(_key_pragma(bytes(self._key)))
+            dst.execute(_key_pragma(self.key))
             with self.lock, environment_errors():
                 self.conn.backup(dst, pages=1024, progress=progress)
             dst.execute("PRAGMA journal_mode = DELETE")

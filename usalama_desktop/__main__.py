@@ -1,0 +1,5 @@
+"""``python -m usalama_desktop`` opens the desktop app."""
+
+from usalama_desktop.ui.app import main
+
+raise SystemExit(main())
