@@ -230,8 +230,11 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+# Each defines ``register(subparsers)``; a module not written yet is skipped.
 COMMAND_MODULES: list[str] = [
     "usalama_desktop.cli_records",
+    "usalama_desktop.cli_sync",
+    "usalama_desktop.cli_reports",
 ]
 
 
@@ -304,16 +307,12 @@ def build_parser() -> Parser:
     s.add_argument("--size", choices=["small", "normal"], default="normal")
     s.set_defaults(func=cmd_demo)
 
-    import importlib
+    from .forms.registry import import_optional
 
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        module = import_optional(name)
+        if module is not None:
+            module.register(sub)
     return p
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import random
 
 from .config import Paths
@@ -16,8 +15,12 @@ DEMO_USERS = [
     ("elder", "ajs_recorder"),
     ("viewer", "viewer"),
 ]
-# Modules that add demo data register a ``fill_demo(session, rng, size) -> list[str]`` here.
-DEMO_MODULES: list[str] = []
+# Modules that add demo data define ``fill_demo(session, rng, size) -> list[str]`` (lines for the summary).
+DEMO_MODULES: list[str] = [
+    "usalama_desktop.demo_data.observatory",
+    "usalama_desktop.demo_data.cases",
+    "usalama_desktop.demo_data.community",
+]
 
 
 def run_demo(paths: Paths, password: str | None, seed: int = 2026, size: str = "normal") -> dict:
@@ -39,9 +42,12 @@ def run_demo(paths: Paths, password: str | None, seed: int = 2026, size: str = "
         summary.append(f"users: admin, {', '.join(u for u, _ in DEMO_USERS)} (all with the same demo password)")
     try:
         rng = random.Random(seed)
+        from .forms.registry import import_optional
+
         for name in DEMO_MODULES:
-            module = importlib.import_module(name)
-            summary.extend(module.fill_demo(session, rng, size))
+            module = import_optional(name)
+            if module is not None:
+                summary.extend(module.fill_demo(session, rng, size))
     finally:
         session.close()
     return {"folder": str(paths.root), "password": password, "summary": summary}

@@ -19,9 +19,14 @@ _catalogues: dict[str, dict[str, str]] = {}
 
 
 def _catalogue(lang: str) -> dict[str, str]:
+    """All of ``resources/i18n/<lang>/*.json`` merged: each part of the program keeps its own file."""
     if lang not in _catalogues:
-        path = resource_path("i18n", f"{lang}.json")
-        _catalogues[lang] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        merged: dict[str, str] = {}
+        folder = resource_path("i18n", lang)
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.json")):
+                merged.update(json.loads(path.read_text(encoding="utf-8")))
+        _catalogues[lang] = merged
     return _catalogues[lang]
 
 

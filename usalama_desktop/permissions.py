@@ -9,18 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import PermissionDenied
-from .i18n import _
+from .i18n import L, _
 from .reference import POLICE_AGENCY_TYPES
 
 ROLES = ("admin", "coordinator", "clerk", "counsellor", "ajs_recorder", "viewer")
 ROLE_LABELS = {
-    "admin": ("Administrator", "Msimamizi"),
-    "coordinator": ("Coordinator", "Mratibu"),
-    "clerk": ("Data clerk", "Karani wa data"),
-    "counsellor": ("Guidance and counselling teacher", "Mwalimu wa ushauri nasaha"),
-    "ajs_recorder": ("Elders' council secretary", "Katibu wa baraza la wazee"),
-    "viewer": ("Viewer", "Mtazamaji"),
+    "admin": L("Administrator", "Msimamizi"),
+    "coordinator": L("Coordinator", "Mratibu"),
+    "clerk": L("Data clerk", "Karani wa data"),
+    "counsellor": L("Guidance and counselling teacher", "Mwalimu wa ushauri nasaha"),
+    "ajs_recorder": L("Elders' council secretary", "Katibu wa baraza la wazee"),
+    "viewer": L("Viewer", "Mtazamaji"),
 }
+
+
+def role_label(role: str) -> str:
+    label = ROLE_LABELS.get(role)
+    return str(label) if label else role
 
 RECORD_ACTIONS = ("create", "read", "update", "delete", "list", "search", "count", "export", "import", "report")
 ALL = frozenset(RECORD_ACTIONS)

@@ -6,7 +6,7 @@ import json
 
 from ..errors import UsalamaError
 from ..i18n import _
-from ..permissions import ROLE_LABELS, ROLES
+from ..permissions import ROLES, role_label
 from .qt import (
     QAbstractItemView,
     QComboBox,
@@ -28,10 +28,6 @@ from .qt import (
     QWidget,
 )
 from .widgets import ErrorLabel, heading, password_field
-
-
-def role_label(role: str) -> str:
-    return _(ROLE_LABELS.get(role, (role,))[0])
 
 
 class NewUserDialog(QDialog):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..i18n import _
-from ..permissions import ROLE_LABELS
+from ..permissions import role_label
 from .idle import IdleWatcher
 from .pages import pages_for
 from .qt import (
@@ -72,8 +72,8 @@ class MainWindow(QMainWindow):
         self.nav.currentItemChanged.connect(self._navigate)
 
         bar = self.statusBar()
-        role = ROLE_LABELS.get(session.user.role, (session.user.role,))[0]
-        self.user_label = QLabel(f"{session.user.display_name or session.user.username} · {_(role)} · "
+        self.user_label = QLabel(f"{session.user.display_name or session.user.username} · "
+                                 f"{role_label(session.user.role)} · "
                                  f"{session.agency.name}")
         self.user_label.setObjectName("status_user")
         bar.addPermanentWidget(self.user_label)

@@ -47,8 +47,22 @@ STATIC_PAGES: list[PageSpec] = [
     PageSpec("settings", L("Settings", "Mipangilio"), "usalama_desktop.ui.admin_pages:SettingsPage", _admin, ADMIN),
 ]
 
-# Later modules append here (dashboard, exchange, reports); order in the list is order in the sidebar.
-EXTRA_PAGES: list[PageSpec] = []
+# Pages of the sharing and analysis side; order here is order in the sidebar. A page whose module is not written
+# yet is left out.
+EXTRA_PAGES: list[PageSpec] = [
+    PageSpec("dashboard", L("Observatory dashboard", "Dashibodi ya uchunguzi"),
+             "usalama_desktop.ui.dashboard:DashboardPage", _module("observatory", "report"), EXCHANGE),
+    PageSpec("exchange", L("Exchange bundles", "Kubadilishana vifurushi"), "usalama_desktop.ui.exchange:ExchangePage",
+             lambda s: any(allowed(s.actor, "sync", a) for a in ("export", "import")), EXCHANGE),
+    PageSpec("reports", L("Monthly summary", "Muhtasari wa mwezi"), "usalama_desktop.ui.reports_page:ReportsPage",
+             _module("reports", "report"), EXCHANGE),
+]
+
+
+def _exists(spec: PageSpec) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(spec.target.split(":")[0]) is not None
 
 
 def record_pages() -> list[PageSpec]:
@@ -65,5 +79,5 @@ def record_pages() -> list[PageSpec]:
 
 
 def pages_for(session) -> list[PageSpec]:
-    specs = [STATIC_PAGES[0], *record_pages(), *EXTRA_PAGES, *STATIC_PAGES[1:]]
+    specs = [STATIC_PAGES[0], *record_pages(), *[p for p in EXTRA_PAGES if _exists(p)], *STATIC_PAGES[1:]]
     return [p for p in specs if p.visible(session)]

@@ -1,0 +1,75 @@
+"""Form definitions are the single source of truth: everything that names a field must name a declared one."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from usalama_desktop.forms.definition import Custom, NotBefore, RowRule
+from usalama_desktop.forms.fields import KINDS
+from usalama_desktop.forms.registry import forms, ref
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_code_refers_only_to_declared_fields():
+    """Every ref("form", "field") in the program names a field its form declares."""
+    bad = []
+    for path in (ROOT / "usalama_desktop").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "ref"
+                    and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)):
+                form_name, field_name = (a.value for a in node.args)
+                try:
+                    ref(form_name, field_name)
+                except KeyError:
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {form_name}.{field_name}")
+    assert bad == []
+
+
+def test_ref_fails_loudly_for_an_undeclared_field():
+    with pytest.raises(KeyError):
+        ref("incident", "no_such_field")
+    assert ref("incident", "offence_category") == "offence_category"
+
+
+@pytest.mark.parametrize("name", sorted(forms()))
+def test_each_form_names_only_its_own_fields(name):
+    form = forms()[name]
+    declared = form.all_field_names()
+    for attr in ("reference_field", "date_field", "category_field", "status_field", "place_field"):
+        value = getattr(form, attr)
+        assert value is None or value in declared, (attr, value)
+    for col in (*form.list_columns, *form.title_fields):
+        assert col in declared, col
+    items = [*form.fields, *[f for r in form.repeats for f in r.fields]]
+    assert len({f.name for f in form.fields} | {r.name for r in form.repeats}) == len(form.fields) + len(form.repeats)
+    for f in items:
+        assert f.kind in KINDS
+        if f.relevant is not None:
+            for used in f.relevant.fields():
+                assert used in declared or any(used in r.by_name for r in form.repeats), (f.name, used)
+    for section in form.sections:
+        if section.relevant is not None:
+            assert section.relevant.fields() <= declared
+    for rule in form.rules:
+        assert isinstance(rule, NotBefore | RowRule | Custom) or hasattr(rule, "check")
+        group = form.repeat_by_name.get(rule.fields[0])
+        for used in rule.fields:
+            assert used in declared or (group is not None and used in group.by_name), (rule, used)
+
+
+@pytest.mark.parametrize("name", sorted(forms()))
+def test_each_form_has_a_table_and_round_trips_values(name):
+    form = forms()[name]
+    spec = form.table_spec
+    cols = [c.name for c in spec.columns]
+    assert len(cols) == len(set(cols))
+    values = form.clean(form.empty_values())
+    change = form.to_change(values)
+    assert set(change.values) == set(cols)
+    back = form.from_row(change.values, change.children)
+    assert form.clean(back) == values

@@ -1,0 +1,1 @@
+"""Realistic, clearly fictional demo data, one module per area."""
