@@ -146,6 +146,23 @@ class RecordService:
                 self.s.db.execute("DELETE FROM drafts WHERE id = ? AND username = ?", (draft_id, self.s.username))
         return record_id
 
+    def create_many(self, values_list: list[Mapping[str, Any]], agency_id: str | None = None) -> list[str]:
+        """Bulk create (imports, demo data): every record cleaned and validated first; one bad record refuses all.
+
+        Records for another agency (``agency_id``) may only be written by coordinators and admins, as when data
+        from an agency's paper register is keyed in at the forum.
+        """
+        self.require("create")
+        if agency_id not in (None, self.s.user.agency_id) and self.s.user.role not in ("admin", "coordinator"):
+            raise PermissionDenied(_("Only a coordinator or administrator may enter records for another agency."))
+        changes = []
+        for i, values in enumerate(values_list):
+            cleaned, problems = self.prepare(values, agency_id=agency_id)
+            if not problems.ok:
+                raise ValidationFailed({f"record {i + 1}: {k}": v for k, v in problems.errors.items()})
+            changes.append(self.form.to_change(cleaned))
+        return self.s.writer.create_many(self.spec, changes, self.s.username, agency_id=agency_id)
+
     def _row(self, record_id: str) -> dict[str, Any]:
         row = self.s.writer.row(self.spec, record_id)
         if row is None:

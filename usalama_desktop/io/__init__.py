@@ -1,0 +1,1 @@
+"""Excel and CSV: templates, exports, imports with saved column mappings."""

@@ -1,0 +1,1 @@
+"""Exchange bundles: identities, bundle format, export, import and merge."""
