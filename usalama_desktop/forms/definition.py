@@ -132,7 +132,6 @@ class Form:
     case: Any = None  # a CaseWorkflow for longitudinal cases (forms/case.py)
     child_record: bool = False  # a form that is not listed on its own (entered inside another)
     referral_consent_field: str | None = None  # yes/no field that must be yes before a "referral" bundle carries it
-    hidden_from_police: bool = False  # never visible at a police agency's installation (complaints)
 
     # --- the fields, flat ----------------------------------------------------------------------------------
 
