@@ -233,6 +233,8 @@ def cmd_demo(args) -> int:
 # Each defines ``register(subparsers)``; a module not written yet is skipped.
 COMMAND_MODULES: list[str] = [
     "usalama_desktop.cli_records",
+    "usalama_desktop.cli_cases",
+    "usalama_desktop.cli_community",
     "usalama_desktop.cli_sync",
     "usalama_desktop.cli_reports",
 ]

@@ -55,7 +55,23 @@ def _m1_core(db: Database) -> None:
     db.execute("CREATE INDEX drafts_user ON drafts(username, form)")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_m1_core]
+def _m2_imports(db: Database) -> None:
+    """Spreadsheet imports: saved column mappings, and the key each imported row was seen under (so importing the
+    same file again changes nothing, even for rows with no reference number)."""
+    db.execute(
+        """CREATE TABLE import_keys (
+            form TEXT NOT NULL, agency_id TEXT NOT NULL, key TEXT NOT NULL, record_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL, PRIMARY KEY (form, agency_id, key)) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE mappings (
+            name TEXT PRIMARY KEY, form TEXT NOT NULL, data TEXT NOT NULL, updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL)"""
+    )
+
+
+# Append only; never edit a migration that has shipped.
+MIGRATIONS: list[Callable[[Database], None]] = [_m1_core, _m2_imports]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
