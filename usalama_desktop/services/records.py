@@ -55,12 +55,14 @@ def _lower_bound(text: str) -> str:
 
 
 def _upper_bound(text: str) -> str:
-    """Exclusive upper bound just after ``text`` (a day or a month)."""
+    """Exclusive upper bound just after ``text`` (a day or a month). A bound on the 1st of a month is written as
+    the month, so month-only dates of that month ('2024-05' sorts before '2024-05-01') stay outside a period that
+    ends on the last day of the month before."""
     if len(text) == 7:
         y, m = int(text[:4]), int(text[5:7])
         return f"{y + (m == 12):04d}-{(m % 12) + 1:02d}"
-    d = dt.date.fromisoformat(text) + dt.timedelta(days=1)
-    return d.isoformat()
+    d = (dt.date.fromisoformat(text) + dt.timedelta(days=1)).isoformat()
+    return d[:7] if d.endswith("-01") else d
 
 
 def fts_query(text: str) -> str | None:
@@ -253,6 +255,11 @@ class RecordService:
 
     # --- lists, counts, search ----------------------------------------------------------------------------------
 
+    def filter_sql(self, q: Query) -> tuple[list[str], list[Any]]:
+        """WHERE terms (unqualified column names of the form's table) and their parameters for ``q``, with the row
+        scope and tombstones applied: the analysis module aggregates over exactly the rows a list would show."""
+        return self._filters(q)
+
     def _filters(self, q: Query) -> tuple[list[str], list[Any]]:
         where, params = self._scope()
         if not q.include_deleted:
@@ -405,6 +412,24 @@ class RecordService:
             for r in self.s.db.query(f'SELECT {cols} FROM "{self.spec.child_table(child.name)}" '
                                      f"WHERE parent_rid IN ({marks}) ORDER BY parent_rid, idx", rids):
                 out.setdefault(r[0], {}).setdefault(child.name, []).append(dict(zip(names, tuple(r)[1:], strict=True)))
+        return out
+
+    def place_names(self, limit: int = 500) -> dict[str, list[str]]:
+        """Sub-county, ward and village names already used in this form (own scope), most used first: they feed
+        the type-ahead so one ward is not spelt five ways."""
+        self.require("list")
+        pf = self.form.place_field
+        if not pf:
+            return {}
+        where, params = self._scope()
+        clause = (" AND " + " AND ".join(where)) if where else ""
+        out = {}
+        for part in ("subcounty", "ward", "village"):
+            col = f"{pf}_{part}"
+            rows = self.s.db.query(f'SELECT "{col}", count(*) AS n FROM "{self.spec.name}" WHERE "{col}" IS NOT NULL '
+                                   f'AND deleted = 0{clause} GROUP BY "{col}" ORDER BY n DESC LIMIT ?',
+                                   [*params, limit])
+            out[part] = [r[0] for r in rows]
         return out
 
     # --- drafts: autosaved in the encrypted database -------------------------------------------------------------
