@@ -102,18 +102,34 @@ define(
 
 FORMAL_SYSTEM_WARNING = L(
     "Gender-based violence and sexual offences belong in the formal justice system. Refer the case to the police or "
-    "a court and record the referral; the council may not decide it.",
+    "a court and record that referral; without it no decision can be recorded.",
     "Ukatili wa kijinsia na makosa ya kingono ni ya mfumo rasmi wa haki. Peleka kesi kwa polisi au mahakama na "
-    "urekodi rufaa hiyo; baraza haliwezi kuiamua.",
+    "urekodi rufaa hiyo; bila rufaa hiyo hakuna uamuzi unaoweza kurekodiwa.",
 )
 SCREENING = ("screen_bill_of_rights", "screen_justice_morality", "screen_written_law", "screen_voluntary",
              "screen_not_excluded")
 FILING = ("filing_court", "filing_file_no", "filed_on")
 
+
+def needs_formal_system(values) -> bool:
+    """Gender-based violence or a sexual offence, by category or by the yes/no question."""
+    return values.get("dispute_category") in FORMAL_ONLY or bool(values.get("gbv_or_sexual"))
+
+
+def formal_referral_recorded(values) -> bool:
+    return any(row.get("referred_to") in ("police", "court") for row in values.get("referrals") or [])
+
+
+def formal_system_warning(values) -> str | None:
+    """The warning the case panel shows for a GBV or sexual-offence dispute (None for any other dispute)."""
+    return FORMAL_SYSTEM_WARNING.text() if needs_formal_system(values) else None
+
+
 DECIDED = Filled("decided_on")
 CASE = CaseWorkflow(
     outcome_choices="ajs_outcome",
     referral_targets="ajs_referral",
+    warnings=formal_system_warning,
     sessions="hearings",
     session_label=L("Hearings", "Vikao vya kusikiliza"),
     session_item=L("Hearing", "Usikilizaji"),
@@ -133,20 +149,6 @@ CASE = CaseWorkflow(
              ("court_result", "court_result_on"), when=Filled("filed_on"), required=("court_result",)),
     ),
 )
-
-
-def needs_formal_system(values) -> bool:
-    """Gender-based violence or a sexual offence, by category or by the yes/no question."""
-    return values.get("dispute_category") in FORMAL_ONLY or bool(values.get("gbv_or_sexual"))
-
-
-def formal_referral_recorded(values) -> bool:
-    return any(row.get("referred_to") in ("police", "court") for row in values.get("referrals") or [])
-
-
-def formal_system_warning(values) -> str | None:
-    """The warning the case panel shows for a GBV or sexual-offence dispute (None for any other dispute)."""
-    return FORMAL_SYSTEM_WARNING.text() if needs_formal_system(values) else None
 
 
 def _decision_allowed(values) -> bool:

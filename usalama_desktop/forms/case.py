@@ -8,12 +8,14 @@ names and one set of rules, and ``services/cases.py`` drives any of them the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..i18n import L, Label
 from .choices import C, define
 from .conditions import Cond, Eq, Filled, In
-from .definition import Custom, NotBefore, Repeat, RowRule, Rule, Section
+from .definition import Custom, NotBefore, Repeat, RowRule, Rule, Section, not_before
 from .fields import CHOICE, DATE, LONGTEXT, Field
 
 OPEN, REOPENED, CLOSED = "open", "reopened", "closed"
@@ -59,7 +61,8 @@ class Step:
 
 @dataclass(frozen=True)
 class CaseWorkflow:
-    """Which fields of a form hold a case's state, and the words the module uses for its sessions."""
+    """Which fields of a form hold a case's state, and the words the module uses for its sessions. ``warnings``
+    gives a warning the case panel shows for the values (a dispute that belongs in the formal system)."""
 
     outcome_choices: str
     session_label: Label = L("Sessions", "Vikao")
@@ -85,6 +88,7 @@ class CaseWorkflow:
     deadlines: tuple[Deadline, ...] = ()
     steps: tuple[Step, ...] = ()
     open_statuses: tuple[str, ...] = field(default=(OPEN, REOPENED))
+    warnings: Callable[[Mapping[str, Any]], str | None] | None = field(default=None, compare=False)
 
     # --- the standard fields ------------------------------------------------------------------------------------
 
@@ -169,10 +173,3 @@ class CaseWorkflow:
     def step(self, key: str) -> Step | None:
         return next((s for s in self.steps if s.key == key), None)
 
-
-def not_before(later: str | None, earlier: str | None) -> bool:
-    """Dates of any precision compare on their common part; a missing date breaks no rule."""
-    if not later or not earlier:
-        return True
-    n = min(len(later), len(earlier))
-    return later[:n] >= earlier[:n]

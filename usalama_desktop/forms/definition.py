@@ -63,12 +63,17 @@ class NotBefore(Rule):
     """``fields[0]`` must be on or after ``fields[1]`` (dates of any precision compare on their common part)."""
 
     def check(self, values, today):
-        later, earlier = values.get(self.fields[0]), values.get(self.fields[1])
-        if later and earlier:
-            n = min(len(later), len(earlier))
-            if later[:n] < earlier[:n]:
-                return [(self.fields[0], self.message.text())]
+        if not not_before(values.get(self.fields[0]), values.get(self.fields[1])):
+            return [(self.fields[0], self.message.text())]
         return []
+
+
+def not_before(later: str | None, earlier: str | None) -> bool:
+    """Dates of any precision compare on their common part; a missing date breaks no rule."""
+    if not later or not earlier:
+        return True
+    n = min(len(later), len(earlier))
+    return later[:n] >= earlier[:n]
 
 
 @dataclass(frozen=True)
@@ -369,6 +374,28 @@ class Form:
                         if text:
                             tiers[f.tier].append(text)
         return {k: " ".join(v) for k, v in tiers.items()}
+
+    def mask(self, values: dict[str, Any], tiers: frozenset[str], drop: bool = False) -> set[str]:
+        """Blank (or drop) every value of a tier not in ``tiers``, top-level or inside a repeat group (session notes,
+        party names), in place. Returns the names hidden: ``field`` or ``group.field``."""
+        hidden = set()
+        for f in self.fields:
+            if f.tier not in tiers:
+                hidden.add(f.name)
+                if drop:
+                    values.pop(f.name, None)
+                else:
+                    values[f.name] = None
+        for r in self.repeats:
+            names = [f.name for f in r.fields if f.tier not in tiers]
+            hidden.update(f"{r.name}.{n}" for n in names)
+            for row in values.get(r.name) or []:
+                for n in names:
+                    if drop:
+                        row.pop(n, None)
+                    else:
+                        row[n] = None
+        return hidden
 
     def describe(self, values: Mapping[str, Any], lang: str | None = None) -> str:
         parts = []

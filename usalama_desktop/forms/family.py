@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from ..i18n import L
 from . import observatory as _observatory  # noqa: F401  (declares the shared gbv_context list)
-from .case import CaseWorkflow, not_before
+from .case import CaseWorkflow
 from .choices import C, define
 from .conditions import Filled
-from .definition import Form, Repeat, RowRule, Section
+from .definition import Form, Repeat, RowRule, Section, not_before
 from .fields import CHOICE, DATE, INTEGER, LONGTEXT, MULTI, PLACE, TEXT, YESNO, Field
 
 define(

@@ -177,9 +177,7 @@ class RecordService:
         row = self._row(record_id)
         self._check_row_scope(row)
         values = self.form.from_row(row, self.s.writer.children(self.spec, row["rid"]))
-        hidden = {f.name for f in self.form.fields if f.tier not in self.tiers}
-        for name in hidden:
-            values[name] = None
+        hidden = self.form.mask(values, self.tiers)
         spine = {k: row[k] for k in ("id", "agency_id", "installation_id", "hlc", "revision", "created_by",
                                      "created_at", "updated_by", "updated_at", "deleted", "deleted_reason")}
         return {"values": values, "spine": spine, "hidden": sorted(hidden)}
@@ -196,6 +194,7 @@ class RecordService:
             current = self.form.from_row(row, {})
             for f in hidden:
                 merged[f.name] = current[f.name]
+        self._keep_hidden_rows(row, merged)
         cleaned, problems = self.prepare(merged, record_id, row["agency_id"])
         if not problems.ok:
             raise ValidationFailed(problems.errors)
@@ -205,6 +204,21 @@ class RecordService:
             if draft_id:
                 self.s.db.execute("DELETE FROM drafts WHERE id = ? AND username = ?", (draft_id, self.s.username))
         return rev
+
+    def _keep_hidden_rows(self, row: Mapping[str, Any], merged: dict[str, Any]) -> None:
+        """Repeat-group fields this role cannot see keep their stored values, row by row (session notes stay)."""
+        groups = {r.name: [f.name for f in r.fields if f.tier not in self.tiers] for r in self.form.repeats}
+        groups = {name: fields for name, fields in groups.items() if fields}
+        if not groups:
+            return
+        stored = self.form.from_row(row, self.s.writer.children(self.spec, row["rid"]))
+        for name, fields in groups.items():
+            old_rows = stored.get(name) or []
+            rows = [dict(r) for r in merged.get(name) or []]
+            for i, new_row in enumerate(rows):
+                for f in fields:
+                    new_row[f] = old_rows[i].get(f) if i < len(old_rows) else None
+            merged[name] = rows
 
     def delete(self, record_id: str, reason: str) -> int:
         self.require("delete")
@@ -237,6 +251,8 @@ class RecordService:
             prev = e["previous"] or {}
             states.append(self.form.from_row(prev, prev.get("children") or {}))
         states.reverse()  # states[i] = values after entries[i]
+        for state in states:
+            self.form.mask(state, self.tiers)
         out = []
         for i, e in enumerate(entries):
             after = states[i]
@@ -385,7 +401,6 @@ class RecordService:
         q = q or Query()
         where, params = self._filters(q)
         last = 0
-        hidden = {f.name for f in self.form.fields if f.tier not in self.tiers}
         while True:
             w = [*where, "rid > ?"]
             rows = self.s.db.query(f'SELECT * FROM "{self.spec.name}" WHERE {" AND ".join(w)} ORDER BY rid LIMIT ?',
@@ -397,8 +412,7 @@ class RecordService:
             for r in rows:
                 raw = dict(zip(r.keys(), tuple(r), strict=True))
                 values = self.form.from_row(raw, children.get(raw["rid"], {}))
-                for name in hidden:
-                    values.pop(name, None)
+                self.form.mask(values, self.tiers, drop=True)
                 yield {"spine": {k: raw[k] for k in ("id", "agency_id", "revision", "created_at", "updated_at",
                                                      "created_by", "updated_by")}, "values": values}
             last = rids[-1]
