@@ -247,16 +247,17 @@ class Places:
 
     by_ward: pd.DataFrame
     by_village: pd.DataFrame
+    wards: list[str] = field(default_factory=list)  # every ward named in the period, alphabetical
 
 
 def top_places(an: Analysis, flt: Filter, limit: int = 10) -> Places:
     frame = an.counts(flt, [WARD, VILLAGE])
-    by_ward = (frame.groupby(WARD, dropna=False, sort=False)["count"].sum().reset_index()
-               .sort_values(["count", WARD], ascending=[False, True], kind="stable").head(limit)
-               .reset_index(drop=True))
+    wards = (frame.groupby(WARD, dropna=False, sort=False)["count"].sum().reset_index()
+             .sort_values(["count", WARD], ascending=[False, True], kind="stable"))
     by_village = (frame.sort_values(["count", WARD, VILLAGE], ascending=[False, True, True], kind="stable")
                   .head(limit).reset_index(drop=True))
-    return Places(by_ward, by_village)
+    return Places(wards.head(limit).reset_index(drop=True), by_village,
+                  sorted(w for w in wards[WARD] if isinstance(w, str) and w))
 
 
 # --- who is affected ------------------------------------------------------------------------------------------------

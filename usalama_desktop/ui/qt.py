@@ -92,6 +92,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QTextEdit,
     QToolBar,
     QToolButton,
+    QToolTip,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
