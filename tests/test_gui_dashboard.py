@@ -161,3 +161,23 @@ def test_a_counsellor_has_no_dashboard(qtbot, shell, env):  # noqa: F811
     login_through_dialog(qtbot, sh, user="couns")
     qtbot.waitUntil(lambda: sh.window is not None, timeout=10000)
     assert "dashboard" not in sh.window.page_keys()
+
+
+def test_the_clock_dial_puts_midnight_at_the_top_and_runs_clockwise(qtbot):
+    from usalama_desktop.ui.charts import ClockDial, nice_ticks
+
+    dial = ClockDial()
+    qtbot.addWidget(dial)
+    dial.resize(400, 400)
+    dial.set_data(list(range(24)))
+    centre, outer, inner = dial._geometry()
+    mid = (outer + inner) / 2
+    cx, cy = centre.x(), centre.y()
+    assert dial.hour_at(cx + 1, cy - mid) == 0
+    assert dial.hour_at(cx + mid, cy + 1) == 6
+    assert dial.hour_at(cx - 1, cy + mid) == 12
+    assert dial.hour_at(cx - mid, cy - 1) == 18
+    assert dial.hour_at(cx, cy) is None
+    assert nice_ticks(37) == [0, 10, 20, 30, 40] and nice_ticks(0) == [0, 1]
+    with pytest.raises(ValueError):
+        dial.set_data([1, 2, 3])

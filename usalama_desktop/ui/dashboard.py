@@ -12,7 +12,7 @@ from .. import clock
 from ..analysis import Filter, month_label, preset_period
 from ..analysis.core import agency_names, shift_month
 from ..analysis.observatory import ALL, APPROXIMATE, VILLAGE, WARD, Dashboard, dashboard
-from ..errors import UsalamaError
+from ..errors import DatabaseClosed, UsalamaError
 from ..forms.choices import get
 from ..i18n import _
 from ..permissions import own_agency_only
@@ -96,7 +96,6 @@ class DashboardPage(QWidget):
     def __init__(self, window):
         super().__init__()
         self.window = window
-        self.session = window.session
         self.figures: Dashboard | None = None
         self.busy = False
         self._request = 0
@@ -130,6 +129,11 @@ class DashboardPage(QWidget):
         self.tabs.addTab(self._places_tab(), _("Places"))
         body.addWidget(self.tabs, 1)
         layout.addWidget(self.body, 1)
+
+    @property
+    def session(self):
+        """The window's current session (a new one after the window was locked and opened again)."""
+        return self.window.session
 
     # --- building ----------------------------------------------------------------------------------------------
 
@@ -361,6 +365,8 @@ class DashboardPage(QWidget):
         self.busy = False
         self.body.setEnabled(True)
         self.status.setText("")
+        if isinstance(error, DatabaseClosed):
+            return  # the window locked while computing; the figures come again on the next visit
         if isinstance(error, UsalamaError):
             self.error.show_message(str(error))
         else:
