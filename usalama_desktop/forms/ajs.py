@@ -144,7 +144,7 @@ CASE = CaseWorkflow(
              ("compliance", "compliance_checked_on"), when=DECIDED, required=("compliance",)),
         Step("file_for_adoption", L("File for court adoption", "Wasilisha mahakamani ili ukubaliwe"),
              (*SCREENING, "screened_on", *FILING), when=All((DECIDED, Not(Filled("filed_on")))),
-             required=(*SCREENING, "filing_court", "filed_on")),
+             required=("filing_court", "filed_on")),
         Step("record_court_result", L("Record the court's result", "Rekodi matokeo ya mahakama"),
              ("court_result", "court_result_on"), when=Filled("filed_on"), required=("court_result",)),
     ),

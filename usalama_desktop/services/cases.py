@@ -90,11 +90,13 @@ class CaseService(RecordService):
             return set(step.required)
         return {f.name for f in self.step_fields(key) if f.required}
 
-    def _read(self, key: str, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """Typed or imported input for a step's fields, read by each field's own parser; every problem at once."""
+    def _read(self, key: str, raw: Mapping[str, Any], today: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Typed or imported input for a step's fields, read by each field's own parser; every problem at once.
+        Date fields named in ``today`` default to today."""
         fields = {f.name: f for f in self.step_fields(key)}
         problems: dict[str, list[str]] = {}
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {name: clock.today().isoformat() for name in today if raw.get(name) in (None, "")}
+        raw = {k: v for k, v in raw.items() if not (k in out and v in (None, ""))}
         for name, value in raw.items():
             f = fields.get(name)
             if f is None:
@@ -145,14 +147,12 @@ class CaseService(RecordService):
 
     def add_session(self, record_id: str, row: Mapping[str, Any], expected_revision: int | None = None) -> int:
         flow = self.flow
-        new = self._read(ADD_SESSION, row)
-        new.setdefault(flow.session_date, clock.today().isoformat())
+        new = self._read(ADD_SESSION, row, today=(flow.session_date,))
         return self._change(record_id, ADD_SESSION, lambda v: v[flow.sessions].append(new), expected_revision)
 
     def add_referral(self, record_id: str, row: Mapping[str, Any], expected_revision: int | None = None) -> int:
         flow = self.flow
-        new = self._read(ADD_REFERRAL, row)
-        new.setdefault(flow.referral_date, clock.today().isoformat())
+        new = self._read(ADD_REFERRAL, row, today=(flow.referral_date,))
         new[flow.referral_result] = "pending"
         return self._change(record_id, ADD_REFERRAL, lambda v: v[flow.referrals].append(new), expected_revision)
 
@@ -181,8 +181,7 @@ class CaseService(RecordService):
         raw = {flow.outcome_field: outcome, **more}
         if closed_on not in (None, ""):
             raw[flow.closed_field] = closed_on
-        new = self._read(CLOSE, raw)
-        new.setdefault(flow.closed_field, clock.today().isoformat())
+        new = self._read(CLOSE, raw, today=(flow.closed_field,))
 
         def mutate(values):
             values.update(new)
@@ -198,8 +197,7 @@ class CaseService(RecordService):
         raw = {flow.reopen_reason_field: reason}
         if reopened_on not in (None, ""):
             raw[flow.reopened_field] = reopened_on
-        new = self._read(REOPEN, raw)
-        new.setdefault(flow.reopened_field, clock.today().isoformat())
+        new = self._read(REOPEN, raw, today=(flow.reopened_field,))
 
         def mutate(values):
             if flow.is_open(values):
