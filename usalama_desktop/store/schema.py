@@ -70,8 +70,81 @@ def _m2_imports(db: Database) -> None:
     )
 
 
+def _m3_sync(db: Database) -> None:
+    """Exchange bundles: this installation's keys, enrolled agency cards, per-recipient sequences and watermarks,
+    bundles sent and received, conflicts kept for review, provenance and quarantine (see usalama_desktop/sync)."""
+    from ..sync.keys import create_identity
+
+    db.execute(
+        """CREATE TABLE sync_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1), sign_seed TEXT NOT NULL, sign_key_id TEXT NOT NULL,
+            age_identity TEXT NOT NULL, created_at TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE sync_peers (
+            key_id TEXT PRIMARY KEY, installation_id TEXT NOT NULL, agency_id TEXT NOT NULL, agency_name TEXT NOT NULL,
+            agency_type TEXT NOT NULL, county TEXT NOT NULL DEFAULT '', sign_public TEXT NOT NULL,
+            age_recipient TEXT NOT NULL, fingerprint TEXT NOT NULL, relay INTEGER NOT NULL DEFAULT 0,
+            card TEXT NOT NULL, enrolled_at TEXT NOT NULL, enrolled_by TEXT NOT NULL, revoked_at TEXT,
+            revoked_by TEXT, revoke_reason TEXT)"""
+    )
+    db.execute("CREATE UNIQUE INDEX sync_peers_active ON sync_peers(installation_id) WHERE revoked_at IS NULL")
+    db.execute(
+        """CREATE TABLE sync_channels (
+            recipient TEXT PRIMARY KEY, next_seq INTEGER NOT NULL, last_bundle_id TEXT,
+            skipped TEXT NOT NULL DEFAULT '[]')"""
+    )
+    db.execute(
+        """CREATE TABLE sync_watermarks (
+            recipient TEXT NOT NULL, profile TEXT NOT NULL, form TEXT NOT NULL, change_seq INTEGER NOT NULL,
+            PRIMARY KEY (recipient, profile, form)) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE sync_outgoing (
+            bundle_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, seq INTEGER NOT NULL, profile TEXT NOT NULL,
+            full INTEGER NOT NULL, status TEXT NOT NULL, file_name TEXT NOT NULL DEFAULT '',
+            records INTEGER NOT NULL DEFAULT 0, tombstones INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL, created_by TEXT NOT NULL, manifest_sha256 TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX sync_outgoing_recipient ON sync_outgoing(recipient, seq)")
+    db.execute(
+        """CREATE TABLE sync_incoming (
+            bundle_id TEXT PRIMARY KEY, sender TEXT NOT NULL, sender_agency TEXT NOT NULL, key_id TEXT NOT NULL,
+            seq INTEGER NOT NULL, previous TEXT, skipped TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL,
+            profile TEXT NOT NULL, records INTEGER NOT NULL, applied INTEGER NOT NULL, conflicts INTEGER NOT NULL,
+            audit_seq INTEGER, audit_hash TEXT, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL,
+            superseded INTEGER NOT NULL DEFAULT 0, manifest_sha256 TEXT NOT NULL)"""
+    )
+    db.execute("CREATE INDEX sync_incoming_sender ON sync_incoming(sender, seq)")
+    db.execute(
+        """CREATE TABLE sync_conflicts (
+            id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, record_id TEXT NOT NULL, hlc TEXT NOT NULL,
+            installation_id TEXT NOT NULL, version TEXT NOT NULL, status TEXT NOT NULL, bundle_id TEXT NOT NULL,
+            detected_at TEXT NOT NULL, resolved_at TEXT, resolved_by TEXT, resolution TEXT)"""
+    )
+    db.execute("CREATE INDEX sync_conflicts_record ON sync_conflicts(record_id, status)")
+    db.execute(
+        """CREATE TABLE sync_provenance (
+            record_id TEXT PRIMARY KEY, tbl TEXT NOT NULL, origin_installation TEXT NOT NULL,
+            origin_agency TEXT NOT NULL, origin_bundle TEXT NOT NULL, first_via TEXT NOT NULL,
+            last_via TEXT NOT NULL, profile TEXT NOT NULL) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX sync_provenance_via ON sync_provenance(last_via)")
+    db.execute(
+        """CREATE TABLE sync_layers (
+            record_id TEXT PRIMARY KEY, tbl TEXT NOT NULL, hlc TEXT NOT NULL, installation_id TEXT NOT NULL,
+            data TEXT NOT NULL) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE sync_quarantine (
+            record_id TEXT PRIMARY KEY, tbl TEXT NOT NULL, data TEXT NOT NULL, key_id TEXT NOT NULL,
+            reason TEXT NOT NULL, at TEXT NOT NULL, by TEXT NOT NULL) WITHOUT ROWID"""
+    )
+    create_identity(db)
+
+
 # Append only; never edit a migration that has shipped.
-MIGRATIONS: list[Callable[[Database], None]] = [_m1_core, _m2_imports]
+MIGRATIONS: list[Callable[[Database], None]] = [_m1_core, _m2_imports, _m3_sync]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,246 @@
+"""One record in a bundle: encoded from a row for a profile, and decoded with strict checks of the spine and the
+same form rules as a local save. A record that fails any check refuses the whole bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import clock
+from ..forms.definition import Form
+from ..i18n import _
+from ..store.hlc import MAX_DRIFT_MS, Stamp
+from . import safejson
+from .keys import UUID
+from .limits import CLOCK_AHEAD_DAYS, MAX_JSON_DEPTH, MAX_RECORD_BYTES, BundleRejected, safe_name
+from .profiles import REFERRAL, Carried, carried, consent_given
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z$")
+_BAD_LINE = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
+DOC_KEYS = frozenset({"form", "spine", "values"})
+SPINE_ORDER = ("id", "agency_id", "installation_id", "hlc", "vclock", "revision", "created_by", "created_at",
+               "updated_by", "updated_at", "deleted", "deleted_reason")
+SPINE_KEYS = frozenset(SPINE_ORDER)
+PROVENANCE_KEYS = frozenset({"installation_id", "agency_id", "bundle_id"})
+MAX_VCLOCK = 64
+MAX_REVISION = 10**9
+
+
+@dataclass
+class Version:
+    """A version of a record as a bundle carries it. ``values`` holds every field of the form; fields the profile
+    does not carry are None (and must not be read as "emptied")."""
+
+    form: Form
+    spine: dict[str, Any]  # the travelling spine; vclock as a dict
+    values: dict[str, Any]
+    carried: Carried
+    profile: str
+    provenance: dict[str, str] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spine["id"]
+
+    @property
+    def stamp(self) -> tuple[str, str]:
+        return self.spine["hlc"], self.spine["installation_id"]
+
+    @property
+    def vclock(self) -> dict[str, int]:
+        return self.spine["vclock"]
+
+    @property
+    def deleted(self) -> bool:
+        return bool(self.spine["deleted"])
+
+    def carried_values(self) -> dict[str, Any]:
+        """What this version itself says: carried fields only (for conflicts and onward bundles)."""
+        return restrict(self.form, self.values, self.carried, drop_empty=False)
+
+
+def restrict(form: Form, values: Mapping[str, Any], keep: Carried, drop_empty: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in keep.fields:
+        v = values.get(name)
+        if v is not None or not drop_empty:
+            out[name] = v
+    for group, subs in keep.repeat_fields.items():
+        rows = values.get(group) or []
+        if rows or not drop_empty:
+            out[group] = [{k: row.get(k) for k in subs if row.get(k) is not None or not drop_empty} for row in rows]
+    return out
+
+
+def dominates(a: Mapping[str, int], b: Mapping[str, int]) -> bool:
+    """True when the version with clock ``a`` has seen everything the one with ``b`` has, and more."""
+    if a == b:
+        return False
+    return all(a.get(k, 0) >= n for k, n in b.items())
+
+
+# --- encoding -----------------------------------------------------------------------------------------------------
+
+
+def encode(form: Form, spine_row: Mapping[str, Any], values: Mapping[str, Any], profile: str,
+           provenance: Mapping[str, str] | None = None) -> bytes:
+    """One NDJSON line. A tombstone carries no values: what was deleted need not travel."""
+    spine = {k: spine_row[k] for k in SPINE_ORDER}
+    spine["vclock"] = json.loads(spine["vclock"]) if isinstance(spine["vclock"], str) else spine["vclock"]
+    spine["deleted"] = bool(spine["deleted"])
+    doc: dict[str, Any] = {"form": form.name, "spine": spine,
+                           "values": {} if spine["deleted"] else restrict(form, values, carried(form, profile))}
+    if provenance:
+        doc["provenance"] = dict(provenance)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+# --- decoding -----------------------------------------------------------------------------------------------------
+
+
+class RecordChecker:
+    """Checks records of one bundle: the profile, the forms this receiver knows, the date tolerance."""
+
+    def __init__(self, forms: Mapping[str, Form], profile: str, refuse_modules: frozenset[str] = frozenset()):
+        self.forms = forms
+        self.profile = profile
+        self.refuse_modules = refuse_modules
+        self.today = clock.today() + dt.timedelta(days=CLOCK_AHEAD_DAYS)
+        self.now_ms = clock.now_ms()
+
+    def refuse(self, n: int, reason: str) -> BundleRejected:
+        return BundleRejected("invalid_record", _("Record {n} of the bundle is not valid ({reason}). The whole bundle "
+                                                  "was refused; nothing was imported.").format(n=n, reason=reason))
+
+    def decode(self, line: bytes, n: int) -> Version:
+        try:
+            doc = safejson.loads(line, MAX_RECORD_BYTES, MAX_JSON_DEPTH)
+        except safejson.JSONRefused as exc:
+            raise self.refuse(n, str(exc)) from None
+        if not isinstance(doc, dict) or not DOC_KEYS <= set(doc) or set(doc) - DOC_KEYS - {"provenance"}:
+            raise self.refuse(n, "unexpected shape")
+        form = self.forms.get(doc["form"]) if isinstance(doc["form"], str) else None
+        if form is None:
+            raise self.refuse(n, "unknown form " + safe_name(doc["form"], 40) + "; update Usalama Desktop")
+        if form.module in self.refuse_modules:
+            raise BundleRejected("module", _("The bundle carries {module} records, which this installation may not "
+                                             "hold. It was refused; nothing was imported.").format(module=form.module))
+        spine = self.spine(doc["spine"], n)
+        provenance = doc.get("provenance")
+        if provenance is not None:
+            if (not isinstance(provenance, dict) or set(provenance) != PROVENANCE_KEYS
+                    or not all(isinstance(v, str) and UUID.match(v) for v in provenance.values())):
+                raise self.refuse(n, "provenance")
+        keep = carried(form, self.profile)
+        raw = doc["values"]
+        if not isinstance(raw, dict):
+            raise self.refuse(n, "values")
+        if spine["deleted"]:
+            if raw:
+                raise self.refuse(n, "a deleted record carries values")
+            return Version(form, spine, {**{f.name: None for f in form.fields}, **{r.name: [] for r in form.repeats}},
+                           keep, self.profile, provenance)
+        values = self.values(form, keep, raw, n)
+        if self.profile == REFERRAL and not consent_given(form, values):
+            raise self.refuse(n, "sent as a referral without consent recorded")
+        return Version(form, spine, values, keep, self.profile, provenance)
+
+    def spine(self, spine: Any, n: int) -> dict[str, Any]:
+        if not isinstance(spine, dict) or set(spine) != SPINE_KEYS:
+            raise self.refuse(n, "record header")
+        for k in ("id", "agency_id", "installation_id"):
+            if not isinstance(spine[k], str) or not UUID.match(spine[k]):
+                raise self.refuse(n, k)
+        try:
+            stamp = Stamp.parse(spine["hlc"]) if isinstance(spine["hlc"], str) else None
+        except ValueError:
+            stamp = None
+        if stamp is None or stamp.node != spine["installation_id"] or stamp.ms > self.now_ms + MAX_DRIFT_MS:
+            raise self.refuse(n, "clock stamp")
+        vc = spine["vclock"]
+        if (not isinstance(vc, dict) or not 1 <= len(vc) <= MAX_VCLOCK
+                or not all(UUID.match(k) and type(v) is int and 1 <= v <= MAX_REVISION for k, v in vc.items())
+                or spine["installation_id"] not in vc):
+            raise self.refuse(n, "version clock")
+        if type(spine["revision"]) is not int or not 1 <= spine["revision"] <= MAX_REVISION:
+            raise self.refuse(n, "revision")
+        for k in ("created_by", "updated_by"):
+            v = spine[k]
+            if not isinstance(v, str) or not 1 <= len(v) <= 64 or _BAD_LINE.search(v):
+                raise self.refuse(n, k)
+        for k in ("created_at", "updated_at"):
+            if not self._timestamp(spine[k]):
+                raise self.refuse(n, k)
+        if type(spine["deleted"]) is not bool:
+            raise self.refuse(n, "deleted")
+        reason = spine["deleted_reason"]
+        if reason is not None and (not spine["deleted"] or not isinstance(reason, str) or len(reason) > 500
+                                   or _BAD_LINE.search(reason)):
+            raise self.refuse(n, "deleted_reason")
+        return spine
+
+    def _timestamp(self, text: Any) -> bool:
+        if not isinstance(text, str):
+            return False
+        m = _ISO.match(text)
+        if not m:
+            return False
+        try:
+            when = dt.datetime(*(int(m.group(i)) for i in range(1, 7)), tzinfo=dt.UTC)
+        except ValueError:
+            return False
+        return 2000 <= when.year and when.timestamp() * 1000 <= self.now_ms + MAX_DRIFT_MS
+
+    def values(self, form: Form, keep: Carried, raw: dict[str, Any], n: int) -> dict[str, Any]:
+        for name in raw:
+            if not keep.has(name):
+                if form.declares(name):
+                    raise self.refuse(n, "field " + safe_name(name, 40) + " is not allowed in this profile")
+                raise self.refuse(n, "unknown field " + safe_name(name, 40))
+        values: dict[str, Any] = {f.name: raw.get(f.name) for f in form.fields}
+        for r in form.repeats:
+            rows = raw.get(r.name, [])
+            if not isinstance(rows, list) or len(rows) > r.max_rows or not all(isinstance(x, dict) for x in rows):
+                raise self.refuse(n, "group " + r.name)
+            subs = keep.repeat_fields.get(r.name, frozenset())
+            for row in rows:
+                for k in row:
+                    if k not in subs:
+                        raise self.refuse(n, f"field {r.name}.{safe_name(k, 40)} is not allowed in this profile")
+            values[r.name] = [{f.name: row.get(f.name) for f in r.fields} for row in rows]
+        problems = form.validate(values, self.today)
+        errors = [where for where in problems.errors if self._carried_error(where, keep)]
+        if errors:
+            raise self.refuse(n, "fields: " + ", ".join(safe_name(e, 40) for e in sorted(errors)[:5]))
+        cleaned = form.clean(values)
+        for name in sorted(keep.fields):
+            f = form.by_name[name]
+            if f.derive is None and cleaned[name] != values[name] and self._judgeable(form, f, keep):
+                raise self.refuse(n, f"field {name} answers a question that does not apply")
+        return values
+
+    @staticmethod
+    def _carried_error(where: str, keep: Carried) -> bool:
+        base, _sep, rest = where.partition("[")
+        if base in keep.fields:
+            return True
+        subs = keep.repeat_fields.get(base)
+        if subs is None:
+            return False
+        sub = rest.partition("].")[2]
+        return not sub or sub in subs
+
+    @staticmethod
+    def _judgeable(form: Form, f, keep: Carried) -> bool:
+        """Skip logic can be checked here only when every field it depends on travels in this profile."""
+        used: set[str] = set()
+        if f.relevant is not None:
+            used |= f.relevant.fields()
+        section = form.section_of(f.name)
+        if section is not None and section.relevant is not None:
+            used |= section.relevant.fields()
+        return used <= keep.fields

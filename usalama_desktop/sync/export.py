@@ -1,0 +1,447 @@
+"""Writing a bundle: records changed since the last bundle to that recipient (or all of them), streamed through
+gzip and age into the canonical zip, the manifest signed, the file written under a temporary name, flushed, renamed,
+then read back and verified before the export counts as done.
+
+A stick pulled out mid-write leaves only a temporary file that is not a bundle; a stick that lies about what it
+stored fails the read-back ("write verification failed") and the export is not marked done, so the next one sends
+the same records again. Sequence numbers are never reused: a failed one is listed as skipped in the next manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, clock
+from ..errors import NotFound, PermissionDenied, UsalamaError
+from ..forms import registry
+from ..forms.definition import Form
+from ..fsutil import fsync_dir
+from ..i18n import _
+from ..permissions import allowed, require, visible_tiers
+from ..reference import POLICE_AGENCY_TYPES
+from ..store import audit
+from ..store.ids import uuid7
+from ..store.schema import get_meta, set_meta
+from . import codec, minisign
+from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader, BundleWriter
+from .keys import RELAY_TYPES, Identity, Peer, card_file_stem, find_peer, load_identity, local_card
+from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected
+from .manifest import serialise, trusted_comment
+from .profiles import OBSERVATORY, PROFILES, REFERRAL, consent_given
+
+BATCH = 2000
+GZIP_LEVEL = 1
+HIDDEN_FROM_POLICE_MODULES = frozenset({"complaints"})
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    bundle_id: str
+    sequence: int
+    profile: str
+    full: bool
+    recipient: Peer
+    sender_name: str
+    sender_fingerprint: str
+    created_at: str
+    counts: dict[str, dict[str, int]]
+    manifest_sha256: str
+    size: int
+    skipped_sequences: list[int] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(c["records"] for c in self.counts.values())
+
+    @property
+    def tombstones(self) -> int:
+        return sum(c["tombstones"] for c in self.counts.values())
+
+
+class _GzipSource:
+    """A file-like ``read`` over NDJSON lines, gzip-compressed on the fly (pyrage pulls 8 KiB at a time)."""
+
+    def __init__(self, lines: Iterator[bytes]):
+        self.lines = lines
+        self.z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        self.buf = bytearray()
+        self.done = False
+        self.error: BaseException | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._read(n)
+        except BaseException as exc:
+            # pyrage turns an exception raised here into its own EncryptError; keep ours to raise it again.
+            self.error = exc
+            raise
+
+    def _read(self, n: int) -> bytes:
+        while (n is None or n < 0 or len(self.buf) < n) and not self.done:
+            pending, size = [], 0
+            for line in self.lines:
+                pending.append(line)
+                size += len(line)
+                if size >= 1 << 16:
+                    break
+            else:
+                self.done = True
+            if pending:
+                self.buf += self.z.compress(b"".join(pending))
+            if self.done:
+                self.buf += self.z.flush()
+        if n is None or n < 0:
+            n = len(self.buf)
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def party(peer_or_card: Peer | dict[str, Any]) -> dict[str, str]:
+    if isinstance(peer_or_card, Peer):
+        p = peer_or_card
+        return {"installation_id": p.installation_id, "agency_id": p.agency_id, "agency_name": p.agency_name,
+                "agency_type": p.agency_type, "key_id": p.key_id, "fingerprint": p.fingerprint}
+    c = peer_or_card
+    key_id, _pub = minisign.parse_public_key(c["sign_key"])
+    return {"installation_id": c["installation_id"], "agency_id": c["agency_id"], "agency_name": c["agency_name"],
+            "agency_type": c["agency_type"], "key_id": key_id.hex(), "fingerprint": c["fingerprint"]}
+
+
+def default_recipient(session) -> Peer:
+    rows = session.db.query("SELECT key_id FROM sync_peers WHERE revoked_at IS NULL AND relay = 1")
+    if len(rows) == 1:
+        return find_peer(session, rows[0][0])
+    if not rows:
+        raise UsalamaError(_("No coordinator's card is enrolled yet. Enrol your coordinator's agency card first "
+                             "(compare fingerprints), or name the recipient."))
+    raise UsalamaError(_("More than one coordinator is enrolled: say which one the bundle is for."))
+
+
+def is_relay_installation(session) -> bool:
+    return session.agency.type in RELAY_TYPES
+
+
+@dataclass
+class _Plan:
+    forms: list[tuple[Form, int]]  # form, watermark (records changed after it travel)
+    record: tuple[Form, str] | None = None  # referral: the one record
+
+
+def _plan(session, peer: Peer, profile: str, full: bool, record_id: str | None) -> _Plan:
+    actor = session.actor
+    police = peer.agency_type in POLICE_AGENCY_TYPES
+    if profile == REFERRAL:
+        if not record_id:
+            raise UsalamaError(_("A referral carries one case: name the record to refer."))
+        for form in registry.forms().values():
+            row = session.db.one(f'SELECT * FROM "{form.table_spec.name}" WHERE id = ?', (record_id,))
+            if row is None:
+                continue
+            require(actor, form.module, "export")
+            if "identifying" not in visible_tiers(actor, form.module):
+                raise PermissionDenied(_("Your role may not see this case's names, so it may not refer it."))
+            if police and form.module in HIDDEN_FROM_POLICE_MODULES:
+                raise PermissionDenied(_("Complaints are never sent to a police station."))
+            if row["agency_id"] != session.agency.id:
+                raise PermissionDenied(_("Only the agency that holds a case may refer it."))
+            if row["deleted"]:
+                raise UsalamaError(_("This record was deleted; it cannot be referred."))
+            values = form.from_row(dict(zip(row.keys(), tuple(row), strict=True)), {})
+            if not consent_given(form, values):
+                raise PermissionDenied(_("Consent to refer this case is not recorded on it, so it may not leave this "
+                                         "installation. Record the consent first."))
+            return _Plan([], (form, record_id))
+        raise NotFound(_("That record does not exist on this computer."))
+    forms = []
+    for form in registry.forms().values():
+        if not allowed(actor, form.module, "export"):
+            continue
+        if police and form.module in HIDDEN_FROM_POLICE_MODULES:
+            continue
+        mark = 0
+        if not full:
+            mark = int(session.db.scalar("SELECT change_seq FROM sync_watermarks WHERE recipient = ? AND profile = ? "
+                                         "AND form = ?", (peer.installation_id, profile, form.name)) or 0)
+        forms.append((form, mark))
+    return _Plan(forms)
+
+
+def _children_for(db, form: Form, rids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    spec = form.table_spec
+    out: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    if not rids or not spec.children:
+        return out
+    marks = ", ".join("?" * len(rids))
+    for child in spec.children:
+        names = [c.name for c in child.columns]
+        cols = ", ".join(f'"{n}"' for n in ["parent_rid", *names])
+        for r in db.query(f'SELECT {cols} FROM "{spec.child_table(child.name)}" WHERE parent_rid IN ({marks}) '
+                          "ORDER BY parent_rid, idx", rids):
+            out.setdefault(r[0], {}).setdefault(child.name, []).append(dict(zip(names, tuple(r)[1:], strict=True)))
+    return out
+
+
+def _provenance(db, ids: list[str]) -> dict[str, dict[str, str]]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return {r[0]: {"installation_id": r[1], "agency_id": r[2], "bundle_id": r[3]}
+            for r in db.query("SELECT record_id, origin_installation, origin_agency, origin_bundle FROM sync_provenance "
+                              f"WHERE record_id IN ({marks})", ids)}
+
+
+class _Lines:
+    """The payload's records, read from the database in batches by change sequence."""
+
+    def __init__(self, session, plan: _Plan, profile: str, high: int, progress: Callable | None):
+        self.s = session
+        self.plan = plan
+        self.profile = profile
+        self.high = high
+        self.progress = progress
+        self.counts: dict[str, dict[str, int]] = {}
+        self.relay = is_relay_installation(session)
+        self.done = 0
+        self.total = self._total()
+
+    def _where(self, form: Form, mark: int) -> tuple[str, list[Any]]:
+        where, params = "change_seq > ? AND change_seq <= ?", [mark, self.high]
+        if not self.relay:
+            where += " AND agency_id = ?"
+            params.append(self.s.agency.id)
+        return where, params
+
+    def _total(self) -> int:
+        if self.plan.record:
+            return 1
+        total = 0
+        for form, mark in self.plan.forms:
+            where, params = self._where(form, mark)
+            total += int(self.s.db.scalar(f'SELECT count(*) FROM "{form.table_spec.name}" WHERE {where}', params))
+        return total
+
+    def __iter__(self) -> Iterator[bytes]:
+        db = self.s.db
+        if self.plan.record:
+            form, record_id = self.plan.record
+            row = db.one(f'SELECT * FROM "{form.table_spec.name}" WHERE id = ?', (record_id,))
+            raw = dict(zip(row.keys(), tuple(row), strict=True))
+            values = form.from_row(raw, _children_for(db, form, [raw["rid"]]).get(raw["rid"], {}))
+            self.counts[form.name] = {"records": 1, "tombstones": 0}
+            yield codec.encode(form, raw, values, self.profile)
+            self._tick()
+            return
+        for form, mark in self.plan.forms:
+            counts = self.counts.setdefault(form.name, {"records": 0, "tombstones": 0})
+            where, params = self._where(form, mark)
+            last = mark
+            while True:
+                rows = db.query(f'SELECT * FROM "{form.table_spec.name}" WHERE {where} ORDER BY change_seq LIMIT ?',
+                                [last, *params[1:], BATCH])
+                if not rows:
+                    break
+                raws = [dict(zip(r.keys(), tuple(r), strict=True)) for r in rows]
+                children = _children_for(db, form, [r["rid"] for r in raws if not r["deleted"]])
+                prov = _provenance(db, [r["id"] for r in raws if r["agency_id"] != self.s.agency.id])
+                for raw in raws:
+                    values = {} if raw["deleted"] else form.from_row(raw, children.get(raw["rid"], {}))
+                    counts["records"] += 1
+                    counts["tombstones"] += int(bool(raw["deleted"]))
+                    yield codec.encode(form, raw, values, self.profile, prov.get(raw["id"]))
+                    self._tick()
+                last = raws[-1]["change_seq"]
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.progress is not None and (self.done % 500 == 0 or self.done == self.total):
+            self.progress(self.done, self.total)
+
+
+def bundle_name(sender: str, recipient: str, seq: int) -> str:
+    return f"{card_file_stem(sender)}-to-{card_file_stem(recipient)}-{seq:05d}-{clock.today():%Y%m%d}{BUNDLE_SUFFIX}"
+
+
+def write_bundle(path: Path, ident: Identity, sender: dict[str, str], recipients: list[tuple[dict[str, str], str]],
+                 seq: int, previous: str | None, skipped: list[int], profile: str, full: bool,
+                 lines: Iterator[bytes], counts: dict[str, dict[str, int]], checkpoint: dict[str, Any],
+                 bundle_id: str | None = None, created_at: str | None = None) -> tuple[dict[str, Any], bytes, int]:
+    """Write one bundle file (not atomically: callers write to a temporary name). ``recipients`` pairs each party
+    with its age recipient. ``counts`` is filled while ``lines`` is consumed. Returns the manifest, its bytes and
+    the file size. Also used by tests to build bundles with chosen contents."""
+    import pyrage
+
+    bundle_id = bundle_id or uuid7()
+    with open(path, "xb") as f:
+        writer = BundleWriter(f)
+        sink = writer.open_member(PAYLOAD)
+        source = _GzipSource(iter(lines))
+        try:
+            pyrage.encrypt_io(source, sink, [pyrage.x25519.Recipient.from_str(age) for _p, age in recipients])
+        except pyrage.EncryptError:
+            if source.error is not None:
+                raise source.error from None
+            raise
+        payload = sink.close()
+        manifest = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "algorithms": dict(ALGORITHMS),
+            "bundle_id": bundle_id, "created_at": created_at or clock.now_iso(), "sender": sender,
+            "recipients": [p for p, _age in recipients], "sequence": seq, "previous_bundle_id": previous,
+            "skipped_sequences": sorted(skipped), "profile": profile, "full": full, "counts": counts,
+            "total_records": sum(c["records"] for c in counts.values()),
+            "members": {PAYLOAD: {"sha256": payload.sha256, "size": payload.size}},
+            "audit_checkpoint": checkpoint, "app_version": __version__,
+        }
+        data = serialise(manifest)
+        writer.add(MANIFEST, [data])
+        sig = minisign.sign(ident.sign_seed, ident.key_id, data, trusted_comment(manifest),
+                            f"signature from Usalama Desktop key {minisign.key_id_text(ident.key_id)}")
+        writer.add(SIGNATURE, [sig.encode("utf-8")])
+        writer.finish()
+        f.flush()
+        os.fsync(f.fileno())
+        size = f.tell()
+    return manifest, data, size
+
+
+def verify_written(path: Path, manifest_bytes: bytes, ident: Identity, payload_sha256: str) -> None:
+    """Read the file back as an importer would (structure, CRCs, signature, payload hash)."""
+    import hashlib
+
+    with BundleReader(path) as reader:
+        if reader.read_member(MANIFEST) != manifest_bytes:
+            raise BundleRejected("verify", "manifest differs")
+        sig = minisign.parse_signature(reader.read_member(SIGNATURE))
+        if sig.key_id != ident.key_id or not minisign.verify(sig, ident.sign_public,
+                                                               minisign.prehash(manifest_bytes).digest()):
+            raise BundleRejected("verify", "signature")
+        h = hashlib.sha256()
+        for chunk in reader.iter_member(PAYLOAD):
+            h.update(chunk)
+        if h.hexdigest() != payload_sha256:
+            raise BundleRejected("verify", "payload")
+
+
+def export_bundle(session, folder: Path, recipient: Peer | None = None, profile: str = OBSERVATORY,
+                  full: bool = False, record_id: str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ExportResult:
+    require(session.actor, "sync", "export")
+    if profile not in PROFILES:
+        raise UsalamaError(_("Unknown profile {name}. Profiles: {names}.").format(name=profile,
+                                                                                 names=", ".join(PROFILES)))
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsalamaError(_("The folder {folder} does not exist. Plug in the USB stick or choose another folder.")
+                           .format(folder=folder))
+    peer = recipient or default_recipient(session)
+    if peer.revoked:
+        raise UsalamaError(_("The card of {agency} was revoked; nothing can be sent to it.").format(
+            agency=peer.agency_name))
+    plan = _plan(session, peer, profile, full, record_id)
+    db = session.db
+    ident = load_identity(db)
+    me = local_card(session)
+    bundle_id = uuid7()
+    now = clock.now_iso()
+    with db.transaction():
+        channel = db.one("SELECT next_seq, last_bundle_id, skipped FROM sync_channels WHERE recipient = ?",
+                         (peer.installation_id,))
+        if channel is None:
+            seq, previous, skipped = 1, None, []
+            db.execute("INSERT INTO sync_channels(recipient, next_seq) VALUES (?, 2)", (peer.installation_id,))
+        else:
+            seq, previous, skipped = int(channel[0]), channel[1], json.loads(channel[2])
+            db.execute("UPDATE sync_channels SET next_seq = ? WHERE recipient = ?", (seq + 1, peer.installation_id))
+        name = bundle_name(session.agency.name, peer.agency_name, seq)
+        if (folder / name).exists():
+            name = name.replace(BUNDLE_SUFFIX, f"-{bundle_id[-8:]}{BUNDLE_SUFFIX}")
+        db.execute("INSERT INTO sync_outgoing(bundle_id, recipient, seq, profile, full, status, file_name, created_at, "
+                   "created_by) VALUES (?,?,?,?,?, 'writing', ?,?,?)",
+                   (bundle_id, peer.installation_id, seq, profile, int(full), name, now, session.username))
+    high = int(get_meta(db, "change_seq", "0") or 0)
+    head = db.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    checkpoint = {"seq": int(head[0]) if head else 0, "hash": head[1] if head else audit.GENESIS, "at": now}
+    final = folder / name
+    tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+    lines = _Lines(session, plan, profile, high, progress)
+    try:
+        manifest, data, size = write_bundle(
+            tmp, ident, party(me), [(party(peer), peer.age_recipient)], seq, previous, skipped, profile, full,
+            iter(lines), lines.counts, checkpoint, bundle_id=bundle_id, created_at=now)
+        os.replace(tmp, final)
+        fsync_dir(folder)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        _mark_failed(session, bundle_id, peer, seq)
+        if isinstance(exc, OSError):
+            raise UsalamaError(_("The bundle could not be written to {folder} ({problem}). Check the USB stick and "
+                                 "its free space, then export again.").format(folder=folder,
+                                                                              problem=exc.strerror or "error")) from exc
+        raise
+    try:
+        verify_written(final, data, ident, manifest["members"][PAYLOAD]["sha256"])
+    except (BundleRejected, OSError) as exc:
+        _mark_failed(session, bundle_id, peer, seq)
+        with contextlib.suppress(OSError):
+            final.unlink()
+        raise UsalamaError(_("Write verification failed: the bundle read back from {folder} differs from what was "
+                             "written. The USB stick may be faulty; use another one and export again. Nothing was "
+                             "marked as sent.").format(folder=folder)) from exc
+    import hashlib
+
+    manifest_sha = hashlib.sha256(data).hexdigest()
+    with db.transaction():
+        db.execute("UPDATE sync_outgoing SET status = 'done', records = ?, tombstones = ?, manifest_sha256 = ? "
+                   "WHERE bundle_id = ?", (manifest["total_records"],
+                                           sum(c["tombstones"] for c in manifest["counts"].values()), manifest_sha,
+                                           bundle_id))
+        db.execute("UPDATE sync_channels SET last_bundle_id = ?, skipped = '[]' WHERE recipient = ?",
+                   (bundle_id, peer.installation_id))
+        for form, _mark in plan.forms:
+            db.execute("INSERT INTO sync_watermarks(recipient, profile, form, change_seq) VALUES (?,?,?,?) "
+                       "ON CONFLICT(recipient, profile, form) DO UPDATE SET change_seq = excluded.change_seq",
+                       (peer.installation_id, profile, form.name, high))
+        set_meta(db, "audit_checkpoint", json.dumps({"seq": checkpoint["seq"], "hash": checkpoint["hash"]}))
+        session.audit("bundle.export", "sync", bundle_id,
+                      {"recipient": peer.installation_id, "sequence": seq, "profile": profile, "full": full,
+                       "records": manifest["total_records"], "audit_checkpoint": checkpoint["seq"]})
+    return ExportResult(final, bundle_id, seq, profile, full, peer, session.agency.name, me["fingerprint"], now,
+                        manifest["counts"], manifest_sha, size, sorted(skipped))
+
+
+def _mark_failed(session, bundle_id: str, peer: Peer, seq: int) -> None:
+    db = session.db
+    with db.transaction():
+        db.execute("UPDATE sync_outgoing SET status = 'failed' WHERE bundle_id = ?", (bundle_id,))
+        row = db.one("SELECT skipped FROM sync_channels WHERE recipient = ?", (peer.installation_id,))
+        skipped = sorted(set(json.loads(row[0]) if row else []) | {seq})
+        db.execute("UPDATE sync_channels SET skipped = ? WHERE recipient = ?", (json.dumps(skipped),
+                                                                                 peer.installation_id))
+        session.audit("bundle.export_failed", "sync", bundle_id, {"recipient": peer.installation_id, "sequence": seq})
+
+
+def outgoing(session, limit: int = 200) -> list[dict[str, Any]]:
+    require(session.actor, "sync", "export")
+    rows = session.db.query(
+        "SELECT o.bundle_id, o.seq, o.profile, o.full, o.status, o.file_name, o.records, o.created_at, o.created_by, "
+        "coalesce(p.agency_name, o.recipient) FROM sync_outgoing o LEFT JOIN sync_peers p ON p.installation_id = "
+        "o.recipient AND p.revoked_at IS NULL ORDER BY o.created_at DESC LIMIT ?", (limit,))
+    keys = ("bundle_id", "sequence", "profile", "full", "status", "file_name", "records", "created_at", "created_by",
+            "recipient")
+    return [dict(zip(keys, tuple(r), strict=True)) for r in rows]
+
