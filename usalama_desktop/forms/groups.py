@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..i18n import L
 from .choices import C, define
 from .conditions import Eq, Filled
-from .definition import Form, Repeat, RowRule, Section
+from .definition import Form, Repeat, RowRule, Section, not_before
 from .fields import CHOICE, DATE, DECIMAL, INTEGER, LONGTEXT, PLACE, REFERENCE, TEXT, YESNO, Field
 
 define(
@@ -62,14 +62,6 @@ define(
     C("drugs", "Drugs or alcohol", "Dawa za kulevya au pombe"),
     C("other", "Other", "Nyingine"),
 )
-
-
-def not_before(later: str | None, earlier: str | None) -> bool:
-    """Dates of any precision compared on their common part; an empty date never breaks the rule."""
-    if not later or not earlier:
-        return True
-    n = min(len(later), len(earlier))
-    return later[:n] >= earlier[:n]
 
 
 def _member_total(values) -> int | None:

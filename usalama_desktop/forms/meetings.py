@@ -6,9 +6,8 @@ from __future__ import annotations
 from ..i18n import L
 from .choices import C, define
 from .conditions import Eq
-from .definition import Form, Repeat, RowRule, Section
+from .definition import Form, Repeat, RowRule, Section, not_before
 from .fields import CHOICE, DATE, INTEGER, LONGTEXT, MULTI, TEXT, Field
-from .groups import not_before
 
 define(
     "meeting_team",

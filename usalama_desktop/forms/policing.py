@@ -6,10 +6,9 @@ from __future__ import annotations
 from ..i18n import L
 from .choices import C, define
 from .conditions import Eq, In
-from .definition import Custom, Form, NotBefore, Repeat, RowRule, Section
+from .definition import Custom, Form, NotBefore, Repeat, RowRule, Section, not_before
 from .feedback import rating_fields, respondent_fields
 from .fields import CHOICE, DATE, INTEGER, LONGTEXT, PLACE, TEXT, TIME, YESNO, Field
-from .groups import not_before
 
 define(
     "police_facility",

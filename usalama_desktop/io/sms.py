@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from ..errors import ImportRejected, PermissionDenied
+from ..forms.registry import get_form, ref
+from ..i18n import _
+from ..permissions import allowed
+from ..services.installation import Session
+from ..services.records import RecordService
 from ..store.db import Database
 from ..store.schema import get_meta, set_meta
+from .layout import assemble
+from .mapping import ColumnRule, Mapping, fold, load_saved, resolve, save
+from .tabular import cell_text, is_blank, read_book
 
 PHONE_KEY_META = "sms_phone_hmac_key"
 _DIGITS = re.compile(r"\D+")
@@ -72,3 +86,256 @@ def mask_phones(text: str | None) -> str | None:
     if not text:
         return text
     return _PHONE_IN_TEXT.sub(PHONE_MASK, text)
+
+
+# --- the import ---------------------------------------------------------------------------------------------------
+
+RATINGS_FORM, COMPLAINTS_FORM = "police_rating", "police_complaint"
+RATINGS_MAPPING, COMPLAINTS_MAPPING = "sms-ratings", "sms-complaints"
+KEY_PREFIX = "sms:"
+
+
+@dataclass(frozen=True)
+class SmsColumns:
+    """The platform's own columns, which no mapping reads: the message id, the sender and the keyword that says
+    whether a message is a rating or a complaint."""
+
+    message_id: str = "Message ID"
+    sender: str = "Sender"
+    keyword: str = "Keyword"
+    rating_words: tuple[str, ...] = ("rate", "rating", "tathmini", "huduma")
+    complaint_words: tuple[str, ...] = ("complaint", "complain", "malalamiko", "lalamiko")
+
+    def kind_of(self, keyword: object) -> str | None:
+        word = fold(cell_text(keyword)).split(" ")[0] if not is_blank(keyword) else ""
+        if word in self.rating_words:
+            return RATINGS_FORM
+        if word in self.complaint_words:
+            return COMPLAINTS_FORM
+        return None
+
+
+def default_mappings() -> dict[str, Mapping]:
+    """How the pilot platform's export maps onto the two forms; saved under these names on the first import, after
+    which the saved copies (which an administrator may edit in the import window) are used."""
+    yes_no = {"y": "yes", "n": "no", "ndiyo": "yes", "ndio": "yes", "hapana": "no", "?": "unknown"}
+    services = {"report": "report_crime", "ob": "ob_abstract", "abstract": "ob_abstract", "p3": "p3", "bail": "bail",
+                "bond": "bail", "visit": "visit", "call": "call", "other": "other"}
+    kinds = {"bribe": "bribery", "hongo": "bribery", "force": "force", "beat": "force", "arrest": "unlawful_arrest",
+             "refused ob": "refused_report", "no ob": "refused_report", "rude": "rudeness", "matusi": "rudeness",
+             "delay": "neglect", "property": "property", "threat": "threats", "harass": "sexual_harassment",
+             "other": "other"}
+    ratings = Mapping(RATINGS_FORM, name=RATINGS_MAPPING, description="Pilot mobile platform, rating messages", columns=[
+        ColumnRule("Received", ref(RATINGS_FORM, "visit_date")),
+        ColumnRule("Station", ref(RATINGS_FORM, "station")),
+        ColumnRule("Service", ref(RATINGS_FORM, "service"), values=services),
+        ColumnRule("Wait (min)", ref(RATINGS_FORM, "waiting_minutes")),
+        *(ColumnRule(header, ref(RATINGS_FORM, name)) for header, name in (
+            ("Timeliness", "timeliness"), ("Respect", "respect"), ("Fairness", "fairness"),
+            ("Kept informed", "kept_informed"), ("Overall", "overall"), ("Conduct", "conduct"))),
+        ColumnRule("Bribe", ref(RATINGS_FORM, "asked_bribe"), values=yes_no),
+        ColumnRule("Message", ref(RATINGS_FORM, "comment")),
+    ], constants={ref(RATINGS_FORM, "channel"): "sms"})
+    complaints = Mapping(COMPLAINTS_FORM, name=COMPLAINTS_MAPPING, description="Pilot mobile platform, complaint "
+                         "messages", columns=[
+        ColumnRule("Received", ref(COMPLAINTS_FORM, "received_on")),
+        ColumnRule("Station", ref(COMPLAINTS_FORM, "station")),
+        ColumnRule("Category", ref(COMPLAINTS_FORM, "complaint_type"), values=kinds, default="other"),
+        ColumnRule("Message", ref(COMPLAINTS_FORM, "what_happened")),
+    ], constants={ref(COMPLAINTS_FORM, "channel"): "sms", ref(COMPLAINTS_FORM, "status"): "received"})
+    return {RATINGS_FORM: ratings, COMPLAINTS_FORM: complaints}
+
+
+@dataclass
+class RowOutcome:
+    row: int  # the row number as a spreadsheet shows it (the header is row 1)
+    form: str | None
+    status: str  # imported, already imported, rejected, not kept here, not a rating or complaint
+    record_id: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+IMPORTED, ALREADY, REJECTED, NOT_HERE, UNKNOWN_KIND = (
+    "imported", "already imported", "rejected", "not kept here", "not a rating or complaint")
+
+
+@dataclass
+class SmsImportReport:
+    file: str
+    rows: list[RowOutcome]
+    dry_run: bool
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str, form: str | None = None) -> int:
+        return sum(r.status == status and (form is None or r.form == form) for r in self.rows)
+
+    def summary(self) -> str:
+        return _("{ratings} ratings and {complaints} complaints imported; {already} already imported; {rejected} "
+                 "rejected; {other} not imported (not a rating or complaint, or not kept at this agency).").format(
+            ratings=self.count(IMPORTED, RATINGS_FORM), complaints=self.count(IMPORTED, COMPLAINTS_FORM),
+            already=self.count(ALREADY), rejected=self.count(REJECTED),
+            other=self.count(UNKNOWN_KIND) + self.count(NOT_HERE))
+
+
+def mapping_for(session: Session, form_name: str, spec: str | None = None, keep: bool = True) -> Mapping:
+    """The mapping named ``spec`` (a file or a saved name), else the saved default, saved on first use when
+    ``keep``."""
+    if spec:
+        found = resolve(session, spec)
+    else:
+        default = default_mappings()[form_name]
+        found = load_saved(session, default.name)
+        if found is None:
+            if keep:
+                save(session, default)
+            found = default
+    if found.form != form_name:
+        raise ImportRejected(_("The mapping {name} is for {form}, not for {wanted}.").format(
+            name=found.name or spec, form=found.form, wanted=form_name))
+    return found
+
+
+def _header_positions(header: list[Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        out.setdefault(fold(cell_text(cell)), i)
+    return out
+
+
+def _rule_value(rule: ColumnRule, cell: Any) -> Any:
+    """A cell through its column rule: the value map first, then the default, else the cell as it is."""
+    if is_blank(cell):
+        return None
+    mapped = rule.folded().get(fold(cell_text(cell)))
+    if mapped is not None:
+        return mapped or None
+    if rule.default is not None:
+        return rule.default
+    return cell
+
+
+def _content_hash(values: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+class _Target:
+    """One form the messages go into: its service (None when this user may not import it here) and mapping."""
+
+    def __init__(self, session: Session, form_name: str, spec: str | None, positions: dict[str, int],
+                 keep: bool):
+        self.form = get_form(form_name)
+        self.service: RecordService | None = None
+        self.mapping: Mapping | None = None
+        self.rows: list[tuple[RowOutcome, dict[str, Any], str, str]] = []
+        if not allowed(session.actor, self.form.module, "import"):
+            return
+        self.service = RecordService(session, self.form)
+        self.mapping = mapping_for(session, form_name, spec, keep)
+        self.columns = []
+        for rule in self.mapping.columns:
+            position = positions.get(fold(rule.source))
+            if position is None:
+                raise ImportRejected(_("The file has no column {column}, which the mapping {name} reads. Check that "
+                                       "this is the platform's export, or change the mapping.").format(
+                    column=rule.source, name=self.mapping.name))
+            self.columns.append((rule, position))
+
+
+def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
+               complaints_mapping: str | None = None, columns: SmsColumns = SmsColumns(), dry_run: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> SmsImportReport:
+    """Import the platform's CSV (or workbook) export: each row becomes a rating or a complaint, or is accounted for
+    as already imported, rejected (with the reasons), or not kept here. Rows that pass are written together in one
+    transaction; a file-level problem refuses the whole file and writes nothing."""
+    targets_allowed = [f for f in (RATINGS_FORM, COMPLAINTS_FORM) if allowed(session.actor, get_form(f).module,
+                                                                                "import")]
+    if not targets_allowed:
+        raise PermissionDenied(_("Your role may not import police ratings or complaints."))
+    book = read_book(path)
+    sheet = book.sheets[0]
+    if not sheet.rows:
+        raise ImportRejected(_("The file is empty."))
+    positions = _header_positions(sheet.rows[0])
+    own = {}
+    for name in ("message_id", "sender", "keyword"):
+        position = positions.get(fold(getattr(columns, name)))
+        if position is None:
+            raise ImportRejected(_("The file has no column {column}. Check that this is the platform's export.")
+                                 .format(column=getattr(columns, name)))
+        own[name] = position
+    targets = {RATINGS_FORM: _Target(session, RATINGS_FORM, ratings_mapping, positions, not dry_run),
+               COMPLAINTS_FORM: _Target(session, COMPLAINTS_FORM, complaints_mapping, positions, not dry_run)}
+    for target in targets.values():
+        if target.mapping is not None and any(pos == own["sender"] for _rule, pos in target.columns):
+            raise ImportRejected(_("The mapping {name} reads the sender's phone number into a field. Phone numbers "
+                                   "are never stored; remove that column from the mapping.").format(
+                name=target.mapping.name))
+    key = phone_key(session.db)
+    agency = session.user.agency_id
+    report = SmsImportReport(Path(path).name, [], dry_run, list(book.notes))
+    seen: set[str] = set()
+    data = sheet.rows[1:]
+    for i, row in enumerate(data):
+        if progress:
+            progress(i, len(data))
+        if all(is_blank(c) for c in row):
+            continue
+        cells = list(row) + [None] * (len(sheet.rows[0]) - len(row))
+        outcome = RowOutcome(i + 2, columns.kind_of(cells[own["keyword"]]), REJECTED)
+        report.rows.append(outcome)
+        if outcome.form is None:
+            outcome.status = UNKNOWN_KIND
+            continue
+        target = targets[outcome.form]
+        if target.service is None:
+            outcome.status = NOT_HERE
+            continue
+        message_id = cell_text(cells[own["message_id"]])
+        if not message_id:
+            outcome.problems.append(_("The message has no message id."))
+            continue
+        import_key = KEY_PREFIX + message_id
+        if import_key in seen or session.db.scalar(
+                "SELECT record_id FROM import_keys WHERE form = ? AND agency_id = ? AND key = ?",
+                (target.form.name, agency, import_key)):
+            outcome.status = ALREADY
+            continue
+        flat = {rule.target: _rule_value(rule, cells[pos]) for rule, pos in target.columns}
+        flat.update(target.mapping.constants)
+        raw = assemble(target.form, flat)
+        for name, value in raw.items():
+            if isinstance(value, str):
+                raw[name] = mask_phones(value)
+        raw[ref(target.form.name, "sms_id")] = message_id
+        raw[ref(target.form.name, "phone_hash")] = hash_phone(cells[own["sender"]], key)
+        values, problems = target.form.parse(raw)
+        if problems.ok:
+            values, problems = target.service.prepare(values, agency_id=agency)
+        if not problems.ok:
+            outcome.problems = [f"{target.form.label_of(where.split('[')[0])}: {m}"
+                                for where, messages in problems.errors.items() for m in messages]
+            continue
+        seen.add(import_key)
+        outcome.status = IMPORTED
+        target.rows.append((outcome, values, import_key, _content_hash(flat)))
+    if progress:
+        progress(len(data), len(data))
+    if not dry_run:
+        _write(session, targets, report)
+    return report
+
+
+def _write(session: Session, targets: dict[str, _Target], report: SmsImportReport) -> None:
+    with session.db.transaction():
+        for target in targets.values():
+            if not target.rows:
+                continue
+            ids = target.service.create_many([values for _o, values, _k, _h in target.rows])
+            session.db.executemany(
+                "INSERT INTO import_keys(form, agency_id, key, record_id, content_hash) VALUES (?,?,?,?,?)",
+                [(target.form.name, session.user.agency_id, k, rid, h)
+                 for (_o, _v, k, h), rid in zip(target.rows, ids, strict=True)])
+            for (outcome, _v, _k, _h), rid in zip(target.rows, ids, strict=True):
+                outcome.record_id = rid
+            session.audit("import.sms", target.form.module, target.form.name,
+                          {"file_rows": len(report.rows), "imported": len(ids)})
