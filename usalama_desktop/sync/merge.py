@@ -407,22 +407,29 @@ class Merger:
 
     def _write(self, form: Form, row: dict[str, Any], values: dict[str, Any], spine: dict[str, Any],
                action: str) -> None:
-        """The row takes a received version: history kept, columns, repeat groups, search text, change sequence."""
-        spec = form.table_spec
-        change = form.to_change(values)
-        vclock = spine["vclock"] if isinstance(spine["vclock"], str) else vclock_text(spine["vclock"])
-        self.db.execute(
-            "INSERT INTO revisions(tbl, record_id, revision, hlc, installation_id, action, changed_by, changed_at, "
-            "previous, reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (spec.name, row["id"], spine["revision"], spine["hlc"], spine["installation_id"], action,
-             spine["updated_by"], spine["updated_at"], self.writer._snapshot(spec, row), f"bundle {self.bundle_id}"))
-        data = {**{c: change.values.get(c) for c in spec.column_names},
-                "installation_id": spine["installation_id"], "hlc": spine["hlc"], "vclock": vclock,
-                "revision": spine["revision"], "created_by": spine["created_by"], "created_at": spine["created_at"],
-                "updated_by": spine["updated_by"], "updated_at": spine["updated_at"],
-                "deleted": int(bool(spine["deleted"])), "deleted_reason": spine["deleted_reason"],
-                "change_seq": self.writer.next_change_seq()}
-        sets = ", ".join(f'"{k}" = ?' for k in data)
-        self.db.execute(f'UPDATE "{spec.name}" SET {sets} WHERE rid = ?', (*data.values(), row["rid"]))
-        self.writer._write_children(spec, row["rid"], change.children)
-        self.writer._write_fts(spec, row["rid"], change.fts, deleted=bool(spine["deleted"]))
+        write_version(self.writer, form, row, values, spine, action, f"bundle {self.bundle_id}")
+
+
+def write_version(writer, form: Form, row: dict[str, Any], values: dict[str, Any], spine: dict[str, Any],
+                  action: str, reason: str | None) -> None:
+    """The row takes a version with its own spine: history kept, columns, repeat groups, search text, and a new
+    local change sequence (so it travels onward in the next incremental bundle)."""
+    spec = form.table_spec
+    db = writer.db
+    change = form.to_change(values)
+    vclock = spine["vclock"] if isinstance(spine["vclock"], str) else vclock_text(spine["vclock"])
+    db.execute(
+        "INSERT INTO revisions(tbl, record_id, revision, hlc, installation_id, action, changed_by, changed_at, "
+        "previous, reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (spec.name, row["id"], spine["revision"], spine["hlc"], spine["installation_id"], action,
+         spine["updated_by"], spine["updated_at"], writer._snapshot(spec, row), reason))
+    data = {**{c: change.values.get(c) for c in spec.column_names},
+            "installation_id": spine["installation_id"], "hlc": spine["hlc"], "vclock": vclock,
+            "revision": spine["revision"], "created_by": spine["created_by"], "created_at": spine["created_at"],
+            "updated_by": spine["updated_by"], "updated_at": spine["updated_at"],
+            "deleted": int(bool(spine["deleted"])), "deleted_reason": spine["deleted_reason"],
+            "change_seq": writer.next_change_seq()}
+    sets = ", ".join(f'"{k}" = ?' for k in data)
+    db.execute(f'UPDATE "{spec.name}" SET {sets} WHERE rid = ?', (*data.values(), row["rid"]))
+    writer._write_children(spec, row["rid"], change.children)
+    writer._write_fts(spec, row["rid"], change.fts, deleted=bool(spine["deleted"]))

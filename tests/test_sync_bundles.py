@@ -1,0 +1,329 @@
+"""Exchange bundles, the happy paths: export, read back by the reference age and minisign tools, import, merge,
+incremental and full exports, tombstones, onward relay with provenance, profiles, receipts, interrupted writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from usalama_desktop.errors import PermissionDenied, UsalamaError
+from usalama_desktop.services.records import RecordService
+from usalama_desktop.store.schema import get_meta
+from usalama_desktop.sync import export as export_mod
+from usalama_desktop.sync import keys
+from usalama_desktop.sync.export import export_bundle
+from usalama_desktop.sync.importer import import_bundle, import_many
+
+from .test_sync_support import (  # noqa: F401 (fixtures)
+    TESTCASE,
+    add_incidents,
+    case_values,
+    enrol_both,
+    members,
+    pair_fixture,
+    with_testform_fixture,
+)
+
+
+@pytest.fixture
+def stick(tmp_path):
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    return folder
+
+
+def test_export_is_read_by_the_reference_age_and_minisign_tools(pair, stick, tmp_path):
+    agency, coord = pair
+    ids = add_incidents(agency, 3)
+    result = export_bundle(agency, stick)
+    assert result.records == 3 and result.sequence == 1 and result.path.exists()
+    assert not [p for p in stick.iterdir() if p.name.startswith(".")]  # no temporary file left behind
+    parts = members(result.path)
+    assert list(parts) == ["payload.age", "manifest.json", "manifest.json.minisig"]
+    out = tmp_path / "unpacked"
+    out.mkdir()
+    for name, data in parts.items():
+        (out / name).write_bytes(data)
+    _json, pub = keys.write_card(agency, tmp_path)
+    verified = subprocess.run(["minisign", "-Vm", str(out / "manifest.json"), "-p", str(pub)], capture_output=True,
+                              text=True)
+    assert verified.returncode == 0, verified.stderr
+    assert f"seq=1 bundle={result.bundle_id}" in verified.stdout
+    assert f"sender={agency.installation_id}" in verified.stdout
+    identity = tmp_path / "identity.txt"
+    identity.write_text(keys.load_identity(coord.db).age_identity + "\n")
+    plain = subprocess.run(["age", "-d", "-i", str(identity), str(out / "payload.age")], capture_output=True)
+    assert plain.returncode == 0, plain.stderr
+    records = [json.loads(x) for x in subprocess.run(["gzip", "-dc"], input=plain.stdout,
+                                                      capture_output=True).stdout.splitlines()]
+    assert sorted(r["spine"]["id"] for r in records) == sorted(ids)
+    assert all("narrative" not in r["values"] for r in records)
+    # The agency's own age key cannot read what it sent to the coordinator.
+    identity.write_text(keys.load_identity(agency.db).age_identity + "\n")
+    assert subprocess.run(["age", "-d", "-i", str(identity), str(out / "payload.age")],
+                          capture_output=True).returncode != 0
+    manifest = json.loads(parts["manifest.json"])
+    assert manifest["members"]["payload.age"]["sha256"]
+    assert "MARKER" not in parts["manifest.json"].decode()
+    assert manifest["audit_checkpoint"]["seq"] > 0
+    cp = json.loads(get_meta(agency.db, "audit_checkpoint"))
+    assert cp == {"seq": manifest["audit_checkpoint"]["seq"], "hash": manifest["audit_checkpoint"]["hash"]}
+
+
+def test_import_merges_and_keeps_spine_history_and_search(pair, stick):
+    agency, coord = pair
+    ids = add_incidents(agency, 4)
+    res = import_bundle(coord, export_bundle(agency, stick).path)
+    assert res.status == "imported" and res.stats.new == 4 and res.gaps == []
+    svc = RecordService(coord, "incident")
+    assert svc.count() == 4
+    row = coord.writer.row(svc.spec, ids[0])
+    source = agency.writer.row(svc.spec, ids[0])
+    for k in ("agency_id", "installation_id", "hlc", "vclock", "revision", "created_by", "created_at"):
+        assert row[k] == source[k]
+    assert row["narrative"] is None  # local_only never travels
+    assert svc.get(ids[0])["values"]["victims"] == [{"sex": "female", "age_band": "18-24", "disability": None,
+                                                     "minor": False}]
+    assert sorted(r["id"] for r in svc.search("Kilimani").rows) == sorted(ids)
+    assert svc.search("stealing").rows
+    assert coord.db.scalar("SELECT count(*) FROM sync_provenance WHERE origin_installation = ?",
+                           (agency.installation_id,)) == 4
+    # The coordinator's clock moved past what it received: its next edit orders after.
+    assert get_meta(coord.db, "hlc_last") >= max(agency.writer.row(svc.spec, i)["hlc"] for i in ids)
+
+
+def test_incremental_exports_carry_only_changes_and_tombstones_propagate(pair, stick):
+    agency, coord = pair
+    ids = add_incidents(agency, 3)
+    import_bundle(coord, export_bundle(agency, stick).path)
+    svc = RecordService(agency, "incident")
+    svc.update(ids[0], {**svc.get(ids[0])["values"], "status": "closed", "outcome": "no_suspect"})
+    svc.delete(ids[1], "entered twice")
+    second = export_bundle(agency, stick)
+    assert second.records == 2 and second.tombstones == 1 and second.sequence == 2
+    res = import_bundle(coord, second.path)
+    assert res.stats.updated == 2
+    csvc = RecordService(coord, "incident")
+    assert csvc.get(ids[0])["values"]["status"] == "closed"
+    tomb = coord.writer.row(csvc.spec, ids[1])
+    assert tomb["deleted"] == 1 and tomb["agency_ref"] is None  # a tombstone carries no values
+    assert csvc.count() == 2
+    assert [h["action"] for h in coord.writer.history(csvc.spec, ids[0])] == ["create", "merge"]
+    third = export_bundle(agency, stick)
+    assert third.records == 0  # nothing changed since: an empty bundle still says "we are here"
+    assert import_bundle(coord, third.path).status == "imported"
+    full = export_bundle(agency, stick, full=True)
+    assert full.records == 3
+    assert import_bundle(coord, full.path).stats.applied == 0
+
+
+def test_coordinator_relays_onward_with_origin_and_provenance(make_env, stick):
+    station = make_env("police_station", "station").login("admin")
+    forum = make_env("community_safety_forum", "forum").login("admin")
+    county = make_env("children_office", "county").login("admin")
+    enrol_both(station, forum)
+    enrol_both(forum, county)
+    ids = add_incidents(station, 2)
+    first = export_bundle(station, stick)
+    import_bundle(forum, first.path)
+    onward = export_bundle(forum, stick, keys.find_peer(forum, county.installation_id))
+    assert onward.records == 2
+    res = import_bundle(county, onward.path)
+    assert res.stats.new == 2
+    row = county.writer.row(RecordService(county, "incident").spec, ids[0])
+    assert row["agency_id"] == station.agency.id and row["installation_id"] == station.installation_id
+    prov = county.db.one("SELECT origin_installation, origin_agency, origin_bundle, first_via FROM sync_provenance "
+                         "WHERE record_id = ?", (ids[0],))
+    assert tuple(prov) == (station.installation_id, station.agency.id, first.bundle_id, forum.installation_id)
+
+
+def test_a_non_relay_agency_sends_only_its_own_records(pair, stick, make_env):
+    agency, coord = pair
+    add_incidents(coord, 2, "CSF")  # the coordinator's own
+    other = make_env("ap_post", "other").login("admin")
+    enrol_both(other, coord)
+    add_incidents(other, 1, "OTH")
+    import_bundle(coord, export_bundle(other, stick).path)
+    to_agency = export_bundle(coord, stick, keys.find_peer(coord, agency.installation_id))
+    assert to_agency.records == 3  # the forum passes everything it holds on
+    import_bundle(agency, to_agency.path)
+    back = export_bundle(agency, stick)
+    assert back.records == 0  # but an agency only ever sends its own
+
+
+def test_observatory_profile_never_carries_identifying_or_local_fields(with_testform, make_env, stick):
+    agency = make_env("children_office", "agency").login("admin")
+    coord = make_env("community_safety_forum", "coord").login("admin")
+    enrol_both(agency, coord)
+    RecordService(agency, TESTCASE).create(case_values())
+    add_incidents(agency, 1)
+    result = export_bundle(agency, stick)
+    identity = stick.parent / "id.txt"
+    identity.write_text(keys.load_identity(coord.db).age_identity + "\n")
+    payload = stick.parent / "payload.age"
+    payload.write_bytes(members(result.path)["payload.age"])
+    plain = subprocess.run(f"age -d -i {identity} {payload} | gzip -dc", shell=True, capture_output=True).stdout
+    assert b"MARKER" not in plain
+    docs = {json.loads(x)["form"]: json.loads(x) for x in plain.splitlines()}
+    assert set(docs["sync_testcase"]["values"]) == {"ref_no", "category", "consent", "people"}
+    assert docs["sync_testcase"]["values"]["people"] == [{"sex": "female"}]
+    import_bundle(coord, result.path)
+    row = coord.db.one("SELECT client_name, phone, notes, diary, ref_no FROM sync_testcase")
+    assert tuple(row) == (None, None, None, None, "T-1")
+
+
+def test_observatory_profile_of_every_form_is_public_only():
+    """Built from tiers: no identifying, narrative or local-only field of any form (counselling and AJS included)."""
+    from usalama_desktop.forms.registry import forms
+    from usalama_desktop.sync.profiles import carried
+
+    for form in forms().values():
+        keep = carried(form, "observatory")
+        for name in keep.fields:
+            f = form.by_name[name]
+            assert f.tier == "public" and not f.local_only, (form.name, name)
+        for group, subs in keep.repeat_fields.items():
+            for name in subs:
+                f = form.repeat_by_name[group].by_name[name]
+                assert f.tier == "public" and not f.local_only, (form.name, group, name)
+
+
+def test_referral_needs_consent_and_carries_all_but_local_fields(with_testform, make_env, stick):
+    agency = make_env("children_office", "agency").login("admin")
+    health = make_env("health_facility", "health").login("admin")
+    enrol_both(agency, health)
+    svc = RecordService(agency, TESTCASE)
+    with_consent = svc.create(case_values())
+    without = svc.create(case_values(ref_no="T-2", consent=False))
+    peer = keys.find_peer(agency, health.installation_id)
+    with pytest.raises(PermissionDenied) as exc:
+        export_bundle(agency, stick, peer, profile="referral", record_id=without)
+    assert "Consent" in str(exc.value)
+    with pytest.raises(UsalamaError):
+        export_bundle(agency, stick, peer, profile="referral")
+    result = export_bundle(agency, stick, peer, profile="referral", record_id=with_consent)
+    assert result.records == 1
+    res = import_bundle(health, result.path)
+    assert res.stats.new == 1
+    row = health.db.one("SELECT client_name, phone, notes, diary FROM sync_testcase WHERE id = ?", (with_consent,))
+    assert tuple(row) == ("MARKER-NAME Wanjiru", "MARKER-PHONE 0700", "MARKER-NOTES shared", None)
+    person = health.db.one("SELECT person_name FROM sync_testcase__people")
+    assert person[0] == "MARKER-PERSON Achieng"
+    # A later observatory bundle (public fields only) does not wipe what the referral brought.
+    svc.update(with_consent, {**svc.get(with_consent)["values"], "category": "closed"})
+    import_bundle(health, export_bundle(agency, stick, peer).path)
+    row = health.db.one("SELECT category, client_name, notes FROM sync_testcase WHERE id = ?", (with_consent,))
+    assert tuple(row) == ("closed", "MARKER-NAME Wanjiru", "MARKER-NOTES shared")
+    assert RecordService(health, TESTCASE).search("Wanjiru").rows
+
+
+def test_complaints_never_go_to_a_police_station(make_env, stick):
+    from usalama_desktop.forms.registry import forms_of_module
+
+    forum = make_env("community_safety_forum", "forum").login("admin")
+    station = make_env("police_station", "station").login("admin")
+    enrol_both(forum, station)
+    result = export_bundle(forum, stick, keys.find_peer(forum, station.installation_id))
+    complaint_forms = {f.name for f in forms_of_module("complaints")}
+    assert complaint_forms and not complaint_forms & set(result.counts)
+
+
+def test_receipt_pdf_lists_the_bundle(pair, stick, tmp_path):
+    from usalama_desktop.reports.receipt import bundle_receipt_pdf
+
+    agency, _coord = pair
+    add_incidents(agency, 2)
+    result = export_bundle(agency, stick)
+    pdf = bundle_receipt_pdf(agency, tmp_path / "receipt.pdf", result)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert result.bundle_id in text and result.sender_fingerprint in text
+    assert "Kilimani Police Station" in text and "Sequence number" in text
+    assert "MARKER" not in text
+
+
+def test_a_lying_stick_fails_write_verification_and_nothing_is_marked_sent(pair, stick, monkeypatch):
+    agency, coord = pair
+    add_incidents(agency, 2)
+    real_reader = export_mod.BundleReader
+
+    def lying(path):
+        data = bytearray(path.read_bytes())
+        data[len(data) // 3] ^= 0x20
+        path.write_bytes(bytes(data))
+        return real_reader(path)
+
+    monkeypatch.setattr(export_mod, "BundleReader", lying)
+    with pytest.raises(UsalamaError) as exc:
+        export_bundle(agency, stick)
+    assert "Write verification failed" in str(exc.value)
+    assert list(stick.iterdir()) == []
+    assert agency.db.scalar("SELECT status FROM sync_outgoing") == "failed"
+    monkeypatch.setattr(export_mod, "BundleReader", real_reader)
+    again = export_bundle(agency, stick)
+    assert again.records == 2 and again.sequence == 2 and again.skipped_sequences == [1]
+    res = import_bundle(coord, again.path)
+    assert res.gaps == [] and res.stats.new == 2
+
+
+def test_a_stick_pulled_mid_write_leaves_no_bundle(pair, stick, monkeypatch):
+    agency, _coord = pair
+    add_incidents(agency, 3)
+    real_sign = export_mod.minisign.sign
+
+    def pulled(*a, **k):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(export_mod.minisign, "sign", pulled)
+    with pytest.raises(UsalamaError) as exc:
+        export_bundle(agency, stick)
+    assert "could not be written" in str(exc.value)
+    assert list(stick.iterdir()) == []
+    monkeypatch.setattr(export_mod.minisign, "sign", real_sign)
+    assert export_bundle(agency, stick).records == 3
+
+
+def test_a_whole_stick_imports_in_one_go(pair, stick, make_env):
+    agency, coord = pair
+    other = make_env("chief_office", "chief").login("admin")
+    enrol_both(other, coord)
+    add_incidents(agency, 2)
+    export_bundle(agency, stick)
+    add_incidents(agency, 1, "B")
+    export_bundle(agency, stick)
+    add_incidents(other, 2, "CH")
+    sub = stick / "chief"
+    sub.mkdir()
+    export_bundle(other, sub)
+    (stick / "notes.txt").write_text("not a bundle")
+    seen = []
+    results = import_many(coord, [stick], progress=lambda d, t: seen.append((d, t)))
+    assert [r.status for r in results] == ["imported"] * 3
+    assert RecordService(coord, "incident").count() == 5
+    assert seen and seen[-1][0] == seen[-1][1]
+
+
+def test_clerk_may_export_but_not_import_or_enrol(pair, stick):
+    agency, coord = pair
+    clerk = agency.installation.login("clerk", "correct-horse-1")
+    add_incidents(agency, 1)
+    assert export_bundle(clerk, stick).records == 1
+    with pytest.raises(PermissionDenied):
+        import_bundle(clerk, next(stick.iterdir()))
+    with pytest.raises(PermissionDenied):
+        card = keys.local_card(coord)
+        keys.enrol(clerk, card, card["fingerprint"])
+    clerk.close()
+
+
+def test_bundle_file_is_a_standard_zip(pair, stick):
+    agency, _coord = pair
+    result = export_bundle(agency, stick)
+    with zipfile.ZipFile(result.path) as z:
+        assert z.testzip() is None
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+    assert shutil.which("unzip") is None or subprocess.run(["unzip", "-tq", str(result.path)],
+                                                           capture_output=True).returncode == 0
