@@ -27,6 +27,7 @@ from ..i18n import _
 from ..services.installation import Session
 from ..services.records import RecordService
 from .mapping import fold
+from .sms import refusals
 from .tabular import Book, Sheet, cell_text, is_blank, read_book
 
 FORM = "survey_response"
@@ -533,11 +534,11 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
         raw[ROUND_ID] = round_id
         raw[SOURCE_ID] = source
         values, problems = form.parse(raw)
-        if problems.ok:
+        parsing = not problems.ok
+        if not parsing:
             values, problems = service.prepare(values, agency_id=agency)
         if not problems.ok:
-            outcome.problems = [f"{form.label_of(where.split('[')[0])}: {m}"
-                                for where, messages in problems.errors.items() for m in messages]
+            outcome.problems = refusals(form, problems, parsing)
             continue
         seen.add(key)
         outcome.status = IMPORTED

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportRejected, PermissionDenied
+from ..forms.definition import Form, Problems
 from ..forms.registry import get_form, ref
 from ..i18n import _
 from ..permissions import allowed
@@ -25,6 +26,7 @@ from ..services.installation import Session
 from ..services.records import RecordService
 from ..store.db import Database
 from ..store.schema import get_meta, set_meta
+from .importer import CellReader, Source, field_message
 from .layout import assemble
 from .mapping import ColumnRule, Mapping, fold, load_saved, resolve, save
 from .tabular import cell_text, is_blank, read_book
@@ -202,16 +204,22 @@ def _header_positions(header: list[Any]) -> dict[str, int]:
     return out
 
 
-def _rule_value(rule: ColumnRule, cell: Any) -> Any:
-    """A cell through its column rule: the value map first, then the default, else the cell as it is."""
-    if is_blank(cell):
-        return None
-    mapped = rule.folded().get(fold(cell_text(cell)))
-    if mapped is not None:
-        return mapped or None
-    if rule.default is not None:
-        return rule.default
-    return cell
+def refusals(form: Form, problems: Problems, parsing: bool) -> list[str]:
+    """Why a row was refused, field by field, never repeating a cell's value: a value that could not be read says
+    what was expected instead (the generic import's wording); the form's rules speak for themselves."""
+    out = []
+    for where, messages in problems.errors.items():
+        name = re.sub(r"\[\d+\]", "", where)
+        try:
+            f = form.field(name)
+        except KeyError:
+            f = None
+        label = form.label_of(name.split(".")[0])
+        if parsing and f is not None:
+            out.append(f"{label}: {field_message(f)}")
+        else:
+            out.extend(f"{label}: {m}" for m in messages)
+    return out
 
 
 def _content_hash(values: dict[str, Any]) -> str:
@@ -231,14 +239,25 @@ class _Target:
             return
         self.service = RecordService(session, self.form)
         self.mapping = mapping_for(session, form_name, spec, keep)
-        self.columns = []
+        self.reader = CellReader()
+        self.sources: list[Source] = []
         for rule in self.mapping.columns:
             position = positions.get(fold(rule.source))
             if position is None:
                 raise ImportRejected(_("The file has no column {column}, which the mapping {name} reads. Check that "
                                        "this is the platform's export, or change the mapping.").format(
                     column=rule.source, name=self.mapping.name))
-            self.columns.append((rule, position))
+            self.sources.append(Source(position, rule.target, rule, rule.source))
+
+    def flat(self, cells: list[Any]) -> dict[str, Any]:
+        """The mapped cells of one row (value maps applied, blanks left out) and the mapping's fixed values."""
+        out: dict[str, Any] = {}
+        for source in self.sources:
+            value = self.reader.value(source, cells[source.index])
+            if not is_blank(value):
+                out[source.key] = value
+        out.update(self.mapping.constants)
+        return out
 
 
 def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
@@ -266,7 +285,7 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
     targets = {RATINGS_FORM: _Target(session, RATINGS_FORM, ratings_mapping, positions, not dry_run),
                COMPLAINTS_FORM: _Target(session, COMPLAINTS_FORM, complaints_mapping, positions, not dry_run)}
     for target in targets.values():
-        if target.mapping is not None and any(pos == own["sender"] for _rule, pos in target.columns):
+        if target.mapping is not None and any(src.index == own["sender"] for src in target.sources):
             raise ImportRejected(_("The mapping {name} reads the sender's phone number into a field. Phone numbers "
                                    "are never stored; remove that column from the mapping.").format(
                 name=target.mapping.name))
@@ -300,8 +319,7 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
                 (target.form.name, agency, import_key)):
             outcome.status = ALREADY
             continue
-        flat = {rule.target: _rule_value(rule, cells[pos]) for rule, pos in target.columns}
-        flat.update(target.mapping.constants)
+        flat = target.flat(cells)
         raw = assemble(target.form, flat)
         for name, value in raw.items():
             if isinstance(value, str):
@@ -309,11 +327,11 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
         raw[ref(target.form.name, "sms_id")] = message_id
         raw[ref(target.form.name, "phone_hash")] = hash_phone(cells[own["sender"]], key)
         values, problems = target.form.parse(raw)
-        if problems.ok:
+        parsing = not problems.ok
+        if not parsing:
             values, problems = target.service.prepare(values, agency_id=agency)
         if not problems.ok:
-            outcome.problems = [f"{target.form.label_of(where.split('[')[0])}: {m}"
-                                for where, messages in problems.errors.items() for m in messages]
+            outcome.problems = refusals(target.form, problems, parsing)
             continue
         seen.add(import_key)
         outcome.status = IMPORTED
