@@ -120,7 +120,7 @@ class CaseWorkflow:
         closed = Eq(self.status_field, CLOSED)
         return Section(L("Case status", "Hali ya kesi"), (
             Field(self.status_field, CHOICE, L("Case status", "Hali ya kesi"), choices="case_status", required=True,
-                  default=OPEN, dimension=True, read_only=True),
+                  default=OPEN, dimension=True, read_only=True, derive=self._status),
             Field(self.outcome_field, CHOICE, outcome_label, choices=self.outcome_choices, relevant=closed,
                   dimension=True, read_only=True, searchable=True),
             *extra,
@@ -130,6 +130,10 @@ class CaseWorkflow:
             Field(self.reopen_reason_field, LONGTEXT, L("Why it was reopened", "Sababu ya kufunguliwa upya"),
                   tier="narrative", max_length=1000, relevant=Filled(self.reopened_field), read_only=True),
         ))
+
+    def _status(self, values: Mapping[str, Any]) -> str:
+        """A case entered or imported without a status is open."""
+        return values.get(self.status_field) or OPEN
 
     # --- the rules every case keeps ---------------------------------------------------------------------------
 

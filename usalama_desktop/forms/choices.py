@@ -58,7 +58,10 @@ class ChoiceList:
         return {c.value: c for c in self.choices}
 
     def __contains__(self, value: object) -> bool:
-        return value in self.by_value
+        try:
+            return value in self.by_value
+        except TypeError:  # a list or dict where one choice belongs (a bad import): simply not a choice
+            return False
 
 
 def C(value: str, en: str, sw: str, **extra: str) -> Choice:

@@ -243,6 +243,7 @@ class CaseService(RecordService):
         """Take one of the steps ``actions`` offers; the keyword arguments are the step's fields (typed or text)."""
         if key not in dict(self.actions(record_id)):
             self.require("update")
+            self._check_can_change(self._row(record_id))  # another agency's case: say so
             raise UsalamaError(_("This step is not available for this case now."))
         flow = self.flow
         if key == ADD_SESSION:
@@ -277,10 +278,10 @@ class CaseService(RecordService):
         values, flow, form = record["values"], self.flow, self.form
         outcome = values.get(flow.outcome_field)
         referrals = form.repeat_by_name[flow.referrals]
-        pending = [(i, _("{date}: {to}").format(
-            date=values[flow.referrals][i].get(flow.referral_date) or "",
-            to=referrals.by_name[flow.referral_to].display(values[flow.referrals][i].get(flow.referral_to))))
-            for i in flow.pending_referrals(values)]
+        to_field = referrals.by_name[flow.referral_to]
+        pending = [(i, f"{values[flow.referrals][i].get(flow.referral_date) or ''}: "
+                       f"{to_field.display(values[flow.referrals][i].get(flow.referral_to))}")
+                   for i in flow.pending_referrals(values)]
         can_change = (self.can("update") and not record["spine"]["deleted"]
                       and record["spine"]["agency_id"] == self.s.agency.id)
         return {
