@@ -30,6 +30,13 @@ def shell(qtbot):
         return s
 
     yield make
+    from usalama_desktop.ui.qt import QApplication as _App
+    from usalama_desktop.ui.record_window import RecordWindow
+
+    for w in _App.topLevelWidgets():
+        if isinstance(w, RecordWindow):
+            w.view.dirty = False  # tests leave windows half filled on purpose; no "discard?" at teardown
+            w.close()
     for s in shells:
         s.tasks.wait_idle()
         if s.window is not None:

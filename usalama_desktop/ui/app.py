@@ -72,6 +72,7 @@ class Shell:
         set_language(lang if lang in ("en", "sw") else "en")
         if self.window is not None and previous_user == session.user.username:
             self.window.session = session
+            self.window.locking = False
             self.window.outer.setCurrentIndex(0)
             self.window.menuBar().setEnabled(True)
             self.window.statusBar().show()

@@ -37,6 +37,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Usalama Desktop — {session.agency.name}")
         self.resize(1200, 780)
         self.pages: dict[str, QWidget] = {}
+        self.locking = False
         self.specs = pages_for(session)
 
         body = QWidget()
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
 
     def hide_records(self) -> None:
         """Before the database closes: drafts are saved, record windows closed, the clipboard cleared."""
+        self.locking = True  # record windows close without asking, keeping their draft
         self.idle.stop()
         self.about_to_lock.emit()
         for w in QApplication.topLevelWidgets():
