@@ -158,15 +158,22 @@ def members(path: Path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
-def rebuild(path: Path, out: Path, members_: dict[str, bytes]) -> Path:
-    """The same canonical layout, with chosen member contents (for tests that edit a member on purpose)."""
+def rebuild(path: Path | None, out, members_: dict[str, bytes]):
+    """The same canonical layout, with chosen member contents (for tests that edit a member on purpose). ``out`` is
+    a path or an in-memory file."""
     from usalama_desktop.sync.container import MEMBERS, BundleWriter
 
-    with open(out, "wb") as f:
+    def write(f):
         w = BundleWriter(f)
         for name in MEMBERS:
             w.add(name, [members_[name]])
         w.finish()
+
+    if hasattr(out, "write"):
+        write(out)
+        return out
+    with open(out, "wb") as f:
+        write(f)
     return out
 
 

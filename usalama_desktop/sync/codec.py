@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .. import clock
 from ..forms.definition import Form
+from ..forms.fields import CHOICE, DATE, DECIMAL, INTEGER, LONGTEXT, MONTH, MULTI, PLACE, REFERENCE, TEXT, TIME, YESNO
 from ..i18n import _
 from ..store.hlc import MAX_DRIFT_MS, Stamp
 from . import safejson
@@ -74,6 +75,42 @@ def restrict(form: Form, values: Mapping[str, Any], keep: Carried, drop_empty: b
         if rows or not drop_empty:
             out[group] = [{k: row.get(k) for k in subs if row.get(k) is not None or not drop_empty} for row in rows]
     return out
+
+
+_TEXT_KINDS = frozenset({TEXT, LONGTEXT, REFERENCE, DATE, MONTH, TIME, CHOICE})
+
+
+def _type_of(f, value: Any) -> str | None:
+    """The JSON type a field's value must have, checked before any form rule sees it."""
+    if value is None:
+        return None
+    if f.kind in _TEXT_KINDS:
+        return None if isinstance(value, str) else "expected text"
+    if f.kind == INTEGER:
+        return None if type(value) is int else "expected a whole number"
+    if f.kind == DECIMAL:
+        return None if type(value) in (int, float) else "expected a number"
+    if f.kind == YESNO:
+        return None if type(value) is bool else "expected yes or no"
+    if f.kind == MULTI:
+        return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "expected choices"
+    if f.kind == PLACE:
+        return None if isinstance(value, dict) and all(isinstance(v, str) or v is None for v in value.values()) \
+            else "expected a place"
+    return "unknown kind"
+
+
+def _type_problems(form: Form, values: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for f in form.fields:
+        problem = _type_of(f, values.get(f.name))
+        if problem:
+            yield f.name, problem
+    for r in form.repeats:
+        for i, row in enumerate(values.get(r.name) or []):
+            for f in r.fields:
+                problem = _type_of(f, row.get(f.name))
+                if problem:
+                    yield f"{r.name}[{i}].{f.name}", problem
 
 
 def dominates(a: Mapping[str, int], b: Mapping[str, int]) -> bool:
@@ -212,6 +249,8 @@ class RecordChecker:
                     if k not in subs:
                         raise self.refuse(n, f"field {r.name}.{safe_name(k, 40)} is not allowed in this profile")
             values[r.name] = [{f.name: row.get(f.name) for f in r.fields} for row in rows]
+        for name, problem in _type_problems(form, values):
+            raise self.refuse(n, f"field {safe_name(name, 40)}: {problem}")
         problems = form.validate(values, self.today)
         errors = [where for where in problems.errors if self._carried_error(where, keep)]
         if errors:

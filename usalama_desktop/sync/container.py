@@ -219,7 +219,8 @@ class BundleReader:
                                                                           limit=MAX_BUNDLE_BYTES // (1024 * 1024)))
         head = self._read_at(0, min(4, self.size))
         if head != b"PK\x03\x04":
-            raise not_a_bundle()
+            # A file cut short before its first four bytes is still a bundle that ends early.
+            raise incomplete() if b"PK\x03\x04".startswith(head) else not_a_bundle()
         if self.size < _END.size:
             raise incomplete()
         end = self._read_at(self.size - _END.size, _END.size)
@@ -271,7 +272,7 @@ class BundleReader:
             mode = external >> 16
             host = made_by >> 8
             is_dir = bool(external & 0x10) or name.endswith("/")
-            if is_dir or (host == 3 and mode and (mode & 0o170000) != 0o100000):
+            if is_dir or (host == 3 and (mode & 0o170000) not in (0, 0o100000)):
                 raise BundleRejected("member_type", _("The bundle contains a link, folder or device instead of a file "
                                                       "({name}); it was refused.").format(name=shown))
             if method != 0 or flags & 0x0001:
