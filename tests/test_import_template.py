@@ -42,6 +42,9 @@ def fill(path: Path, rows: list[dict], victims: list[list] = (), perpetrators: l
     keys = [c.value for c in main[2]]
     for row in rows:
         main.append([row.get(k) for k in keys])
+        for cell in main[main.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # typed text that looks like a formula, as Excel keeps it with a leading '
     for v in victims:
         vic.append(v)
     for p in perpetrators:

@@ -177,9 +177,7 @@ class XlsxWriter(_Writer):
         titles: list[str] = []
         sheets = []
         try:
-            for s in self.sheets:
-                title = sheet_title(s.title, self.lang, titles)
-                titles.append(title)
+            def new_sheet(title: str):
                 ws = wb.create_sheet(title)
                 fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
                 os.close(fd)
@@ -187,6 +185,12 @@ class XlsxWriter(_Writer):
                 sheet_writer.ALL_TEMP_FILES.append(name)
                 ws._writer = sheet_writer.WorksheetWriter(ws, out=name)  # scratch beside the export, not in /tmp
                 ws._writer.write_top()
+                return ws
+
+            for s in self.sheets:
+                title = sheet_title(s.title, self.lang, titles)
+                titles.append(title)
+                ws = new_sheet(title)
                 ws.row_dimensions[2].hidden = True
                 for i, c in enumerate(s.columns):
                     ws.column_dimensions[column_letter(i)].width = max(12, min(36, len(c.label.text(self.lang)) + 2))
@@ -197,7 +201,7 @@ class XlsxWriter(_Writer):
                 sheets.append(ws)
             for index, cells in self.rows(records, render, total, token, 3):
                 sheets[index].append([_safe(ws_cell, sheets[index], WriteOnlyCell) for ws_cell in cells])
-            meta = wb.create_sheet("_usalama")
+            meta = new_sheet("_usalama")
             for row in (("form", self.form.name), ("language", self.lang), ("kind", "export")):
                 meta.append(list(row))
             meta.sheet_state = "hidden"

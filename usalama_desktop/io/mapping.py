@@ -286,12 +286,16 @@ def resolve(session, spec: str) -> Mapping:
 
 
 def header_index(form: Form) -> dict[str, str]:
-    """Folded header text -> column key: keys themselves, and English and Kiswahili labels."""
-    out: dict[str, str] = {}
-    for key, column in targets(form).items():
-        for text in (column.label.sw, column.label.en, key):
+    """Folded header text -> column key: keys themselves, and English and Kiswahili labels that name one column
+    only ("Sex" of victims and of suspects names none)."""
+    by_label: dict[str, set[str]] = {}
+    all_targets = targets(form)
+    for key, column in all_targets.items():
+        for text in (column.label.sw, column.label.en):
             if text:
-                out[fold(text)] = key
+                by_label.setdefault(fold(text), set()).add(key)
+    out = {label: keys.pop() for label, keys in by_label.items() if len(keys) == 1}
+    out.update({fold(key): key for key in all_targets})
     return out
 
 
