@@ -99,7 +99,7 @@ def test_the_same_rule_holds_for_a_record_saved_in_one_go(council):
 def test_filing_for_adoption_needs_every_screening_answer_and_all_yes(elder):
     rid = elder.open(ajs())
     assert "file_for_adoption" not in dict(elder.actions(rid))  # nothing to file before a decision
-    with pytest.raises(UsalamaError):
+    with pytest.raises(UsalamaError, match="not available"):
         elder.perform(rid, "file_for_adoption", filing_court="Kibera", filed_on=days_ago(5), **screening())
     elder.perform(rid, "record_decision", **decision())
     assert "file_for_adoption" in dict(elder.actions(rid))

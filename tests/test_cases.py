@@ -126,8 +126,10 @@ def test_actions_follow_the_state_and_the_role(school):
     assert "referral_result" in dict(svc.actions(rid))
     svc.perform(rid, "close", outcome="Improved")
     assert [k for k, _label in svc.actions(rid)] == ["reopen"]
-    with pytest.raises(UsalamaError, match="not available"):
+    with pytest.raises(UsalamaError, match="closed. Reopen it first"):
         svc.perform(rid, "add_session", session_type="group")
+    with pytest.raises(UsalamaError, match="no step called"):
+        svc.perform(rid, "record_decision", decided_on=days_ago(1))  # an AJS step, not a counselling one
     assert CaseService(school.login("admin"), "counselling").actions(rid) == [("reopen", "Reopen the case…")]
     coord = CaseService(school.login("coordinator"), "counselling")
     assert coord.actions(rid) == []

@@ -93,6 +93,7 @@ class CaseService(RecordService):
     def _read(self, key: str, raw: Mapping[str, Any], today: tuple[str, ...] = ()) -> dict[str, Any]:
         """Typed or imported input for a step's fields, read by each field's own parser; every problem at once.
         Date fields named in ``today`` default to today."""
+        self.require("update")  # a role that may not take steps hears that first, whatever it typed
         fields = {f.name: f for f in self.step_fields(key)}
         problems: dict[str, list[str]] = {}
         out: dict[str, Any] = {name: clock.today().isoformat() for name in today if raw.get(name) in (None, "")}
@@ -130,14 +131,21 @@ class CaseService(RecordService):
         return record_id
 
     def _change(self, record_id: str, key: str, mutate: Callable[[dict[str, Any]], None],
-                expected_revision: int | None = None, must_be_open: bool = True) -> int:
+                expected_revision: int | None = None) -> int:
+        """One step: read the case once, check the step may be taken now, change, save as a revision, audit."""
         self.require("update")
         record = self.get(record_id)
+        self._check_can_change(record["spine"])
         if record["spine"]["deleted"]:
             raise UsalamaError(_("This record was deleted; it cannot be changed."))
         values = record["values"]
-        if must_be_open and not self.flow.is_open(values):
+        is_open = self.flow.is_open(values)
+        if key == REOPEN and is_open:
+            raise UsalamaError(_("This case is already open."))
+        if key != REOPEN and not is_open:
             raise UsalamaError(_("This case is closed. Reopen it first, giving the reason."))
+        if key != REFERRAL_RESULT and key not in dict(self._actions_for(values)):
+            raise UsalamaError(_("This step is not available for this case now."))
         mutate(values)
         revision = expected_revision if expected_revision is not None else record["spine"]["revision"]
         with self.s.db.transaction():
@@ -200,14 +208,12 @@ class CaseService(RecordService):
         new = self._read(REOPEN, raw, today=(flow.reopened_field,))
 
         def mutate(values):
-            if flow.is_open(values):
-                raise UsalamaError(_("This case is already open."))
             values.update(new)
             values[flow.status_field] = REOPENED
             for name in (flow.closed_field, flow.outcome_field, *flow.close_fields):
                 values[name] = None
 
-        return self._change(record_id, REOPEN, mutate, expected_revision, must_be_open=False)
+        return self._change(record_id, REOPEN, mutate, expected_revision)
 
     def set_step(self, record_id: str, key: str, raw: Mapping[str, Any], expected_revision: int | None = None) -> int:
         """A module's own step (record the decision, file for court adoption): sets its fields together."""
@@ -240,12 +246,12 @@ class CaseService(RecordService):
         return out
 
     def perform(self, record_id: str, key: str, expected_revision: int | None = None, **kwargs: Any) -> int:
-        """Take one of the steps ``actions`` offers; the keyword arguments are the step's fields (typed or text)."""
-        if key not in dict(self.actions(record_id)):
-            self.require("update")
-            self._check_can_change(self._row(record_id))  # another agency's case: say so
-            raise UsalamaError(_("This step is not available for this case now."))
+        """Take one of the steps ``actions`` offers (any other is refused with the reason); the keyword arguments
+        are the step's fields, typed or as text."""
         flow = self.flow
+        if key not in (ADD_SESSION, ADD_REFERRAL, REFERRAL_RESULT, CLOSE, REOPEN) and flow.step(key) is None:
+            self.require("update")
+            raise UsalamaError(_("There is no step called {key} for this form.").format(key=key))
         if key == ADD_SESSION:
             return self.add_session(record_id, kwargs, expected_revision)
         if key == ADD_REFERRAL:
@@ -433,14 +439,14 @@ def search_decisions(session: Session, text: str = "", categories: list[str] | N
               ward=ward, equals=equals, sort=ref("ajs_case", "opened_on"))
     page = svc.search(text, q, limit=limit) if (text or "").strip() else svc.page(q, limit=limit)
     decision = ref("ajs_case", "decision_text")
-    readable = svc.form.by_name[decision].tier in svc.tiers
-    hits = []
-    for row in page.rows:
-        hit = {"id": row["id"], "title": svc.form.describe(row["values"]), "values": row["values"], "excerpt": ""}
-        if readable:
-            hit["excerpt"] = excerpt(svc.get(row["id"])["values"].get(decision) or "", text)
-        hits.append(hit)
-    return hits
+    texts: dict[str, str] = {}
+    if page.rows and svc.form.by_name[decision].tier in svc.tiers:
+        # the rows are already the ones this user may see; their decision texts in one read
+        marks = ", ".join("?" * len(page.rows))
+        texts = dict(session.db.query(f'SELECT id, "{decision}" FROM "{svc.spec.name}" WHERE id IN ({marks})',
+                                      [r["id"] for r in page.rows]))
+    return [{"id": row["id"], "title": svc.form.describe(row["values"]), "values": row["values"],
+             "excerpt": excerpt(texts[row["id"]] or "", text) if row["id"] in texts else ""} for row in page.rows]
 
 
 def excerpt(text: str, words: str, width: int = 220) -> str:
