@@ -51,6 +51,7 @@ def choose(combo, data) -> None:
 
 
 def open_file(qtbot, dlg, path: Path) -> None:
+    qtbot.waitUntil(lambda: dlg.mapping_combo.count() > 0, timeout=10000)
     dlg.path_edit.setText(str(path))
     dlg.load_file()
     qtbot.waitUntil(lambda: dlg.book is not None, timeout=10000)
@@ -82,7 +83,7 @@ def test_a_mapping_built_in_the_dialog_is_saved_and_imports_the_file(qtbot, host
     dlg.fixed.item(0, 1).setText("047")
     dlg.save_name.setText("station register")
     dlg.save_button.click()
-    qtbot.waitUntil(lambda: "saved" in dlg.result.text(), timeout=10000)
+    qtbot.waitUntil(lambda: dlg.mapping_combo.currentData() == "saved:station register", timeout=10000)
     saved = mappings.load_saved(host.session, "station register")
     offence = next(r for r in saved.columns if r.target == "offence_category")
     assert offence.values == {"Theft": "stealing", "Assault": "other_offences_against_persons"}

@@ -45,7 +45,22 @@ class ChoiceList:
     def find(self, text: object) -> str | None:
         if text is None:
             return None
-        return self._lookup.get(_fold(text))
+        seen, key = self._found, (type(text), text)  # 1, 1.0 and True are one dict key but fold apart
+        try:
+            return seen[key]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable: look it up, do not remember it
+            return self._lookup.get(_fold(text))
+        if len(seen) > 4096:  # an import of endless distinct junk must not grow it without end
+            seen.clear()
+        found = seen[key] = self._lookup.get(_fold(text))
+        return found
+
+    @functools.cached_property
+    def _found(self) -> dict[object, str | None]:
+        """What each text already looked up found: imports ask the same few texts thousands of times."""
+        return {}
 
     def label(self, value: str | None, lang: str | None = None) -> str:
         if value is None:

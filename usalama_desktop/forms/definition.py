@@ -187,11 +187,16 @@ class Form:
                                                                                                     DATE, MONTH)))
 
     def section_of(self, name: str) -> Section | None:
+        return self._sections_by_item.get(name)
+
+    @functools.cached_property
+    def _sections_by_item(self) -> dict[str, Section]:
+        """Each field's or group's section, looked up once (skip logic asks for every field of every row)."""
+        out: dict[str, Section] = {}
         for s in self.sections:
             for item in s.items:
-                if item.name == name:
-                    return s
-        return None
+                out.setdefault(item.name, s)
+        return out
 
     # --- the table ------------------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from ..forms.definition import Form, Problems
 from ..forms.fields import CHOICE, DATE, DECIMAL, INTEGER, MONTH, MULTI, PLACE, TIME, YESNO, Field, FieldError
 from ..fsutil import atomic_write_bytes
 from ..i18n import _
-from ..services.records import RecordService
+from ..services.records import Checked, RecordService
 from ..store.records import Change
 from . import mapping as mappings
 from .layout import RECORD_ID, RECORD_LINK, assemble, column_letter, targets
@@ -365,7 +365,7 @@ class State:
     target: str
     record_id: str | None  # stored record, or None until a new one is written
     hash: str
-    values: dict[str, Any]
+    checked: Checked  # the content to write, as the record service checked it
     dirty: bool  # needs writing
     keys: set[str]
     results: list[RowResult]
@@ -679,11 +679,13 @@ class Importer:
             for f in unique_fields:
                 if values.get(f.name) not in (None, ""):
                     unique_seen[(f.name, values[f.name])] = target
-            h = content_hash(form.to_change(values))
+            change = form.to_change(values)
+            h = content_hash(change)
+            checked = svc.seal(values, problems, self.agency, rec, change)
             state = states.get(target)
             if state is None:
-                state = states[target] = State(r.number, target, rec, h, values, True, set(), [])
-            state.row, state.hash, state.values = r.number, h, values
+                state = states[target] = State(r.number, target, rec, h, checked, True, set(), [])
+            state.row, state.hash, state.checked = r.number, h, checked
             state.keys.update(k for k in (r.key, r.id_key) if k)
             accepted.append((i, target, h, values))
         # A stored record is settled when the file's last word on it is what is stored (or what this file said last
@@ -734,14 +736,14 @@ class Importer:
         for start in range(0, len(new), WRITE_BATCH):
             batch = new[start:start + WRITE_BATCH]
             progress(done, total, _("Saving records…"))
-            for s, rec in zip(batch, self.svc.create_many([s.values for s in batch], agency_id=self.agency),
+            for s, rec in zip(batch, self.svc.create_many([s.checked for s in batch], agency_id=self.agency),
                               strict=True):
                 s.record_id = rec
             done += len(batch)
         for start in range(0, len(changed), WRITE_BATCH):
             batch = changed[start:start + WRITE_BATCH]
             progress(done, total, _("Saving records…"))
-            self.svc.update_many([(s.record_id, s.values) for s in batch])
+            self.svc.update_many([(s.record_id, s.checked) for s in batch])
             done += len(batch)
         progress(total, total, _("Saving records…"))
         upserts = []

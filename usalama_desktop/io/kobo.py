@@ -27,7 +27,7 @@ from ..i18n import _
 from ..services.installation import Session
 from ..services.records import RecordService
 from .mapping import fold
-from .sms import refusals
+from .sms import Pending, known_key, refusals
 from .tabular import Book, Sheet, cell_text, is_blank, read_book
 
 FORM = "survey_response"
@@ -501,7 +501,7 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
                               [], dry_run, list(book.notes))
     if mapping.unused:
         report.notes.append(_("Questions not imported: {names}.").format(names=", ".join(mapping.unused)))
-    accepted: list[tuple[RowOutcome, dict[str, Any], str, str]] = []
+    pending = Pending(service, agency)
     seen: set[str] = set()
     data = sheet.rows[1:]
     for i, row in enumerate(data):
@@ -513,8 +513,7 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
         report.rows.append(outcome)
         source = _cell(row, uuid_col).removeprefix("uuid:") or _content_hash(row)
         key = KEY_PREFIX + source
-        if key in seen or session.db.scalar(
-                "SELECT record_id FROM import_keys WHERE form = ? AND agency_id = ? AND key = ?", (FORM, agency, key)):
+        if key in seen or known_key(session, FORM, agency, key):
             outcome.status = ALREADY
             continue
         flat: dict[str, Any] = {f"{PLACE_FIELD}_{p}": area.get(p) for p in ("county", "subcounty")}
@@ -534,24 +533,15 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
         raw[ROUND_ID] = round_id
         raw[SOURCE_ID] = source
         values, problems = form.parse(raw)
-        parsing = not problems.ok
-        if not parsing:
-            values, problems = service.prepare(values, agency_id=agency)
         if not problems.ok:
-            outcome.problems = refusals(form, problems, parsing)
+            outcome.problems = refusals(form, problems, parsing=True)
             continue
         seen.add(key)
-        outcome.status = IMPORTED
-        accepted.append((outcome, values, key, _content_hash(row)))
+        pending.add(outcome, values, key, _content_hash(row))
+    pending.check()
     if progress:
         progress(len(data), len(data))
-    if accepted and not dry_run:
+    if not dry_run:
         with session.db.transaction():
-            ids = service.create_many([values for _o, values, _k, _h in accepted])
-            session.db.executemany(
-                "INSERT INTO import_keys(form, agency_id, key, record_id, content_hash) VALUES (?,?,?,?,?)",
-                [(FORM, agency, k, rid, h) for (_o, _v, k, h), rid in zip(accepted, ids, strict=True)])
-            session.audit("import.kobo", form.module, round_id, {"file_rows": len(report.rows), "imported": len(ids)})
-        for (outcome, *_rest), rid in zip(accepted, ids, strict=True):
-            outcome.record_id = rid
+            pending.write(session, "import.kobo", round_id, len(report.rows))
     return report

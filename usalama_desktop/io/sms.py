@@ -23,7 +23,7 @@ from ..forms.registry import get_form, ref
 from ..i18n import _
 from ..permissions import allowed
 from ..services.installation import Session
-from ..services.records import RecordService
+from ..services.records import Checked, RecordService
 from ..store.db import Database
 from ..store.schema import get_meta, set_meta
 from .importer import CellReader, Source, field_message
@@ -226,6 +226,48 @@ def _content_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
+class Pending:
+    """Rows of one form that read cleanly, waiting for the form's rules (checked together, uniqueness looked up in
+    batches) and then for one bulk write with their import keys. The Kobo import uses it too."""
+
+    def __init__(self, service: RecordService, agency: str):
+        self.service, self.agency = service, agency
+        self.rows: list[tuple[Any, dict[str, Any], str, str]] = []  # (outcome, values, import key, content hash)
+        self.checked: list[tuple[Any, Checked, str, str]] = []
+
+    def add(self, outcome: Any, values: dict[str, Any], import_key: str, content_hash: str) -> None:
+        self.rows.append((outcome, values, import_key, content_hash))
+
+    def check(self) -> None:
+        """Each row's outcome: imported (when written) or rejected with the form's reasons."""
+        prepared = self.service.prepare_many([values for _o, values, _k, _h in self.rows], self.agency)
+        for (outcome, _values, key, digest), (cleaned, problems) in zip(self.rows, prepared, strict=True):
+            if problems.ok:
+                outcome.status = IMPORTED
+                self.checked.append((outcome, self.service.seal(cleaned, problems, self.agency), key, digest))
+            else:
+                outcome.status = REJECTED
+                outcome.problems = refusals(self.service.form, problems, parsing=False)
+
+    def write(self, session: Session, action: str, target: str, file_rows: int) -> None:
+        """Inside the caller's transaction: the records, their import keys and one audit entry (counts only)."""
+        if not self.checked:
+            return
+        ids = self.service.create_many([checked for _o, checked, _k, _h in self.checked])
+        form = self.service.form.name
+        session.db.executemany(
+            "INSERT INTO import_keys(form, agency_id, key, record_id, content_hash) VALUES (?,?,?,?,?)",
+            [(form, self.agency, k, rid, h) for (_o, _c, k, h), rid in zip(self.checked, ids, strict=True)])
+        for (outcome, _c, _k, _h), rid in zip(self.checked, ids, strict=True):
+            outcome.record_id = rid
+        session.audit(action, self.service.form.module, target, {"file_rows": file_rows, "imported": len(ids)})
+
+
+def known_key(session: Session, form: str, agency: str, import_key: str) -> bool:
+    return session.db.scalar("SELECT 1 FROM import_keys WHERE form = ? AND agency_id = ? AND key = ?",
+                             (form, agency, import_key)) is not None
+
+
 class _Target:
     """One form the messages go into: its service (None when this user may not import it here) and mapping."""
 
@@ -234,10 +276,11 @@ class _Target:
         self.form = get_form(form_name)
         self.service: RecordService | None = None
         self.mapping: Mapping | None = None
-        self.rows: list[tuple[RowOutcome, dict[str, Any], str, str]] = []
+        self.pending: Pending | None = None
         if not allowed(session.actor, self.form.module, "import"):
             return
         self.service = RecordService(session, self.form)
+        self.pending = Pending(self.service, session.user.agency_id)
         self.mapping = mapping_for(session, form_name, spec, keep)
         self.reader = CellReader()
         self.sources: list[Source] = []
@@ -314,9 +357,7 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
             outcome.problems.append(_("The message has no message id."))
             continue
         import_key = KEY_PREFIX + message_id
-        if import_key in seen or session.db.scalar(
-                "SELECT record_id FROM import_keys WHERE form = ? AND agency_id = ? AND key = ?",
-                (target.form.name, agency, import_key)):
+        if import_key in seen or known_key(session, target.form.name, agency, import_key):
             outcome.status = ALREADY
             continue
         flat = target.flat(cells)
@@ -327,33 +368,18 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
         raw[ref(target.form.name, "sms_id")] = message_id
         raw[ref(target.form.name, "phone_hash")] = hash_phone(cells[own["sender"]], key)
         values, problems = target.form.parse(raw)
-        parsing = not problems.ok
-        if not parsing:
-            values, problems = target.service.prepare(values, agency_id=agency)
         if not problems.ok:
-            outcome.problems = refusals(target.form, problems, parsing)
+            outcome.problems = refusals(target.form, problems, parsing=True)
             continue
         seen.add(import_key)
-        outcome.status = IMPORTED
-        target.rows.append((outcome, values, import_key, _content_hash(flat)))
+        target.pending.add(outcome, values, import_key, _content_hash(flat))
+    live = [t for t in targets.values() if t.pending is not None]
+    for target in live:
+        target.pending.check()
     if progress:
         progress(len(data), len(data))
     if not dry_run:
-        _write(session, targets, report)
+        with session.db.transaction():
+            for target in live:
+                target.pending.write(session, "import.sms", target.form.name, len(report.rows))
     return report
-
-
-def _write(session: Session, targets: dict[str, _Target], report: SmsImportReport) -> None:
-    with session.db.transaction():
-        for target in targets.values():
-            if not target.rows:
-                continue
-            ids = target.service.create_many([values for _o, values, _k, _h in target.rows])
-            session.db.executemany(
-                "INSERT INTO import_keys(form, agency_id, key, record_id, content_hash) VALUES (?,?,?,?,?)",
-                [(target.form.name, session.user.agency_id, k, rid, h)
-                 for (_o, _v, k, h), rid in zip(target.rows, ids, strict=True)])
-            for (outcome, _v, _k, _h), rid in zip(target.rows, ids, strict=True):
-                outcome.record_id = rid
-            session.audit("import.sms", target.form.module, target.form.name,
-                          {"file_rows": len(report.rows), "imported": len(ids)})

@@ -18,6 +18,7 @@ from ..forms.registry import get_form
 from ..i18n import _
 from ..permissions import allowed, own_agency_only, require, visible_tiers
 from ..store.ids import uuid7
+from ..store.records import Change
 from .installation import Session
 
 PAGE_SIZE = 100
@@ -74,6 +75,19 @@ def fts_query(text: str) -> str | None:
     parts = ['"' + w.replace('"', '') + '"' for w in words]
     parts[-1] += "*"
     return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A record's values as ``prepare_many`` cleaned and passed them, for one form and agency, with the change to
+    write. ``create_many`` and ``update_many`` take these without checking again: an import checks every row first
+    (to say what is wrong with each), and checking twice would double its cost."""
+
+    form: str
+    agency_id: str
+    record_id: str | None
+    values: dict[str, Any]
+    change: Change
 
 
 class RecordService:
@@ -163,7 +177,7 @@ class RecordService:
                 self.s.db.execute("DELETE FROM drafts WHERE id = ? AND username = ?", (draft_id, self.s.username))
         return record_id
 
-    def create_many(self, values_list: list[Mapping[str, Any]], agency_id: str | None = None) -> list[str]:
+    def create_many(self, values_list: list[Mapping[str, Any] | Checked], agency_id: str | None = None) -> list[str]:
         """Bulk create (imports, demo data): every record cleaned and validated first; one bad record refuses all.
 
         Records for another agency (``agency_id``) may only be written by coordinators and admins, as when data
@@ -172,12 +186,33 @@ class RecordService:
         self.require("create")
         if agency_id not in (None, self.s.user.agency_id) and self.s.user.role not in ("admin", "coordinator"):
             raise PermissionDenied(_("Only a coordinator or administrator may enter records for another agency."))
-        changes = []
-        for i, (cleaned, problems) in enumerate(self.prepare_many(values_list, agency_id)):
+        changes = self._changes(values_list, agency_id or self.s.user.agency_id, [None] * len(values_list))
+        return self.s.writer.create_many(self.spec, changes, self.s.username, agency_id=agency_id)
+
+    def seal(self, cleaned: dict[str, Any], problems: Problems, agency_id: str | None = None,
+             record_id: str | None = None, change: Change | None = None) -> Checked:
+        """Mark values ``prepare_many`` cleaned and passed (for ``record_id``, or a new record) for a bulk write."""
+        if not problems.ok:
+            raise ValidationFailed(problems.errors)
+        return Checked(self.form.name, agency_id or self.s.user.agency_id, record_id, cleaned,
+                       change or self.form.to_change(cleaned))
+
+    def _changes(self, items: list, agency_id: str, record_ids: list[str | None]) -> list[Change]:
+        """Changes to write: ``Checked`` items as they are (if checked for this form, agency and record), the rest
+        cleaned and checked now; one bad record refuses all."""
+        todo = [i for i, item in enumerate(items) if not isinstance(item, Checked)]
+        changes: list[Change | None] = [None] * len(items)
+        prepared = self.prepare_many([items[i] for i in todo], agency_id, [record_ids[i] for i in todo])
+        for i, (cleaned, problems) in zip(todo, prepared, strict=True):
             if not problems.ok:
                 raise ValidationFailed({f"record {i + 1}: {k}": v for k, v in problems.errors.items()})
-            changes.append(self.form.to_change(cleaned))
-        return self.s.writer.create_many(self.spec, changes, self.s.username, agency_id=agency_id)
+            changes[i] = self.form.to_change(cleaned)
+        for i, item in enumerate(items):
+            if isinstance(item, Checked):
+                if (item.form, item.agency_id, item.record_id) != (self.form.name, agency_id, record_ids[i]):
+                    raise ValueError("values checked for another form, agency or record")
+                changes[i] = item.change
+        return changes
 
     def keep_hidden(self, row: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` with every field this role cannot see (top level or in repeat rows) kept as stored: a role
@@ -191,7 +226,7 @@ class RecordService:
         self._keep_hidden_rows(row, merged)
         return merged
 
-    def update_many(self, updates: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
+    def update_many(self, updates: list[tuple[str, Mapping[str, Any] | Checked]]) -> list[int]:
         """Bulk update (imports): each record checked as ``update`` checks it (scope, agency, hidden tiers, rules);
         one bad record refuses all. History, revisions, search text and audit are kept as ``update`` keeps them."""
         self.require("update")
@@ -199,14 +234,10 @@ class RecordService:
         for record_id, values in updates:
             row = self._row(record_id)
             self._check_can_change(row)
-            merged.append(self.keep_hidden(row, values))
+            merged.append(values if isinstance(values, Checked) else self.keep_hidden(row, values))
             ids.append(record_id)
-        changes = []
-        for i, (cleaned, problems) in enumerate(self.prepare_many(merged, self.s.agency.id, ids)):
-            if not problems.ok:
-                raise ValidationFailed({f"record {i + 1}: {k}": v for k, v in problems.errors.items()})
-            changes.append((ids[i], self.form.to_change(cleaned)))
-        return self.s.writer.update_many(self.spec, changes, self.s.username)
+        changes = self._changes(merged, self.s.agency.id, ids)
+        return self.s.writer.update_many(self.spec, list(zip(ids, changes, strict=True)), self.s.username)
 
     def _row(self, record_id: str) -> dict[str, Any]:
         row = self.s.writer.row(self.spec, record_id)
@@ -230,14 +261,7 @@ class RecordService:
         self.require("update")
         row = self._row(record_id)
         self._check_can_change(row)
-        merged = dict(values)
-        hidden = [f for f in self.form.fields if f.tier not in self.tiers]
-        if hidden:
-            # A role that cannot see a tier cannot change it either: keep what is stored.
-            current = self.form.from_row(row, {})
-            for f in hidden:
-                merged[f.name] = current[f.name]
-        self._keep_hidden_rows(row, merged)
+        merged = self.keep_hidden(row, values)
         cleaned, problems = self.prepare(merged, record_id, row["agency_id"])
         if not problems.ok:
             raise ValidationFailed(problems.errors)

@@ -96,6 +96,7 @@ class ImportDialog(QDialog):
         self.is_template = False
         self.report = None
         self.extras: dict[tuple[str, str], ColumnRule] = {}
+        self.saved: dict[str, Mapping] = {}
         self.setWindowTitle(_("Import into {form}").format(form=self.form.title.text()))
         self.resize(900, 700)
         layout = QVBoxLayout(self)
@@ -208,20 +209,33 @@ class ImportDialog(QDialog):
     def session(self):
         return self.window.session
 
-    def fill_mapping_list(self) -> None:
-        self.mapping_combo.blockSignals(True)
-        self.mapping_combo.clear()
-        self.mapping_combo.addItem(_("Automatic (a Usalama template, or headers that name the fields)"), AUTOMATIC)
-        for name in mappings.saved_names(self.session, self.form.name):
-            self.mapping_combo.addItem(_("Saved: {name}").format(name=name), f"saved:{name}")
-        for name, path in mappings.shipped().items():
-            try:
-                m = mappings.read_file(path)
-            except UsalamaError:
-                continue
-            if m.form == self.form.name:
-                self.mapping_combo.addItem(_("Shipped: {name}").format(name=m.name or name), f"shipped:{name}")
-        self.mapping_combo.blockSignals(False)
+    def fill_mapping_list(self, select: str | None = None) -> None:
+        """Saved mappings are read on the worker (the database is the worker's), shipped ones from resources."""
+        session, form = self.session, self.form.name
+
+        def load():
+            return {n: mappings.load_saved(session, n) for n in mappings.saved_names(session, form)}
+
+        def fill(saved: dict[str, Mapping]) -> None:
+            self.saved = saved
+            self.mapping_combo.blockSignals(True)
+            self.mapping_combo.clear()
+            self.mapping_combo.addItem(_("Automatic (a Usalama template, or headers that name the fields)"),
+                                       AUTOMATIC)
+            for name in saved:
+                self.mapping_combo.addItem(_("Saved: {name}").format(name=name), f"saved:{name}")
+            for name, path in mappings.shipped().items():
+                try:
+                    m = mappings.read_file(path)
+                except UsalamaError:
+                    continue
+                if m.form == form:
+                    self.mapping_combo.addItem(_("Shipped: {name}").format(name=m.name or name), f"shipped:{name}")
+            self.mapping_combo.blockSignals(False)
+            if select:
+                self.mapping_combo.setCurrentIndex(max(0, self.mapping_combo.findData(select)))
+
+        self.window.tasks.run(load, fill, self.failed)
 
     def browse(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, _("Choose the file to import"), "",
@@ -270,7 +284,7 @@ class ImportDialog(QDialog):
             if data == AUTOMATIC or data is None:
                 m = mappings.suggest(self.form, self.headers) if self.headers else Mapping(self.form.name)
             elif data.startswith("saved:"):
-                m = mappings.load_saved(self.session, data.split(":", 1)[1])
+                m = self.saved[data.split(":", 1)[1]]
             else:
                 m = mappings.read_file(mappings.shipped()[data.split(":", 1)[1]])
         except UsalamaError as exc:
@@ -424,8 +438,7 @@ class ImportDialog(QDialog):
 
         def saved(_result):
             self.error.show_message("")
-            self.fill_mapping_list()
-            self.mapping_combo.setCurrentIndex(max(0, self.mapping_combo.findData(f"saved:{m.name}")))
+            self.fill_mapping_list(select=f"saved:{m.name}")
             self.result.setText(_("Mapping {name} saved.").format(name=m.name))
 
         self.window.tasks.run(lambda: mappings.save(session, m), saved, self.failed)
