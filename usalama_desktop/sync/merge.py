@@ -200,6 +200,7 @@ class Merger:
                 continue
             if v.id in fresh_ids:
                 self._insert_new(form, fresh)
+                existing.update((x.id, x.spine["agency_id"]) for x in fresh)
                 fresh, fresh_ids = [], set()
             self._merge_one(form, v)
         self._insert_new(form, fresh)
