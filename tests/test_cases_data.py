@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from usalama_desktop.errors import PermissionDenied
 from usalama_desktop.store.ids import uuid7
+
+ACTIONS = ("create", "read", "update", "delete", "list", "search", "count", "export")
 
 
 def days_ago(n: int) -> str:
@@ -82,3 +87,16 @@ def add_agency(session, name: str, kind: str) -> str:
     session.db.execute("INSERT INTO agencies(id, name, type, is_local, created_at) VALUES (?,?,?,0,'2024-01-01')",
                        (agency_id, name, kind))
     return agency_id
+
+
+def try_action(svc, action: str, rid: str, new: dict, changed: dict, word: str, allowed: bool) -> None:
+    """Do one record action through the service as the session's role: it works, or is refused by the matrix."""
+    calls = {"create": lambda: svc.create(new), "read": lambda: svc.get(rid), "update": lambda: svc.update(rid, changed),
+             "delete": lambda: svc.delete(rid, "testing roles"), "list": svc.page, "search": lambda: svc.search(word),
+             "count": svc.count, "export": lambda: list(svc.iter_records())}
+    if allowed:
+        calls[action]()
+        return
+    with pytest.raises(PermissionDenied) as exc:
+        calls[action]()
+    assert "may not" in str(exc.value)
