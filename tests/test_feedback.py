@@ -74,8 +74,8 @@ def test_ratings_read_from_labels_words_and_numbers():
     from usalama_desktop.forms.registry import get_form
 
     form = get_form("feedback")
-    values, problems = form.parse({**feedback(), "timeliness": "Very poor", "respect": 4.0, "fairness": "5 - Nzuri sana",
-                                   "overall": "mbaya"})
+    values, problems = form.parse({**feedback(), "timeliness": "Very poor", "respect": 4.0,
+                                   "fairness": "5 - Nzuri sana", "overall": "mbaya"})
     assert problems.ok
     assert (values["timeliness"], values["respect"], values["fairness"], values["overall"]) == ("1", "4", "5", "2")
 

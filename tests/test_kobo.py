@@ -61,7 +61,8 @@ CHOICES = {
     "ward": [("kilimani", "Kilimani", "Kilimani"), ("kawangware", "Kawangware", "Kawangware"),
              ("gatina", "Gatina", "Gatina")],
     "gender": [("f", "Female", "Mwanamke"), ("m", "Male", "Mwanamume"), ("x", "Prefer not to say", "Sitaki kusema")],
-    "hhcrime": [("burglary", "House breaking or burglary", "Uvunjaji"), ("stock", "Theft of livestock", "Wizi wa mifugo"),
+    "hhcrime": [("burglary", "House breaking or burglary", "Uvunjaji"),
+                ("stock", "Theft of livestock", "Wizi wa mifugo"),
                 ("moto", "Theft of a vehicle, motorbike or bicycle", "Wizi wa pikipiki"),
                 ("damage", "Deliberate damage to property", "Uharibifu")],
     "pcrime": [("robbery", "Robbery (with force or threat)", "Unyang'anyi"), ("phone", "Theft of personal property "
@@ -69,9 +70,9 @@ CHOICES = {
     "why": [("1", "Not serious enough", "Si jambo zito"), ("2", "Police would not do anything", "Polisi hawangefanya"),
             ("3", "Police would ask for money", "Polisi wangeomba pesa"), ("4", "Solved it ourselves or with elders",
                                                                             "Tulitatua wenyewe")],
-    "safe": [("1", "Very safe", "Salama sana"), ("2", "Fairly safe", "Salama kiasi"), ("3", "A bit unsafe", "Si salama "
-             "kidogo"), ("4", "Very unsafe", "Si salama kabisa"), ("5", "I never walk alone after dark",
-                                                                   "Sitembei peke yangu"), ("98", "Don't know", "Sijui")],
+    "safe": [("1", "Very safe", "Salama sana"), ("2", "Fairly safe", "Salama kiasi"),
+             ("3", "A bit unsafe", "Si salama kidogo"), ("4", "Very unsafe", "Si salama kabisa"),
+             ("5", "I never walk alone after dark", "Sitembei peke yangu"), ("98", "Don't know", "Sijui")],
     "trust": [("1", "A great deal", "Sana"), ("2", "Quite a lot", "Kiasi"), ("3", "Not very much", "Si sana"),
               ("4", "None at all", "Hata kidogo"), ("98", "Don't know", "Sijui")],
 }
@@ -133,10 +134,10 @@ def export_rows(submissions=SUBMISSIONS, with_groups=True):
     header = _header()
     rows = []
     for i, sub in enumerate(submissions):
-        day = dt.date(2024, 11, 4 + i)
-        cells = {"start": f"{day}T09:0{i}:00.000+03:00", "end": f"{day}T09:2{i}:00.000+03:00", "today": day,
+        day = dt.date(2024, 11, 4) + dt.timedelta(days=i % 20)
+        cells = {"start": f"{day}T09:0{i % 10}:00.000+03:00", "end": f"{day}T09:2{i % 10}:00.000+03:00", "today": day,
                  "deviceid": f"collect:FAKE{i}", "_id": 501 + i, "_uuid": f"6f1c2b0e-0000-4000-8000-00000000000{i}",
-                 "_submission_time": dt.datetime(2024, 11, 4 + i, 12, 0), "_validation_status": "",
+                 "_submission_time": dt.datetime(day.year, day.month, day.day, 12, 0), "_validation_status": "",
                  "_index": i + 1}
         for column in header:
             name = column.split("/")

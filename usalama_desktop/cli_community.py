@@ -142,7 +142,7 @@ def _results(session, args) -> None:
         out(note)
 
 
-# --- scores, complaints, meetings, groups -------------------------------------------------------------------------------
+# --- scores, complaints, meetings, groups ----------------------------------------------------------------------------
 
 
 def cmd_scores(args) -> int:

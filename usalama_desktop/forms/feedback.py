@@ -103,7 +103,7 @@ FEEDBACK = Form(
     place_field="place",
     title_fields=("agency_name", "agency_type", "contact_date"),
     list_columns=("contact_date", "agency_type", "agency_name", "user_role", "overall", "asked_money", "status"),
-    indexes=(("agency_type", "agency_name"),),
+    indexes=(("agency_type", "agency_name", "contact_date"),),  # scores per agency and month
     sections=(
         Section(L("The agency", "Taasisi"), (
             Field("agency_type", CHOICE, L("Kind of agency", "Aina ya taasisi"), choices="feedback_agency",

@@ -103,7 +103,8 @@ def imported_fields() -> tuple[Field, ...]:
     return (
         Field("sms_id", TEXT, L("Message number on the platform", "Nambari ya ujumbe kwenye jukwaa"),
               tier="identifying", read_only=True, searchable=False, max_length=80, unique=True, help=IMPORTED_HELP),
-        Field("phone_hash", TEXT, L("Sender code (from the phone number)", "Msimbo wa mtumaji (kutoka nambari ya simu)"),
+        Field("phone_hash", TEXT, L("Sender code (from the phone number)",
+                                    "Msimbo wa mtumaji (kutoka nambari ya simu)"),
               tier="identifying", read_only=True, searchable=False, max_length=64, help=IMPORTED_HELP),
     )
 
@@ -121,7 +122,7 @@ POLICE_RATING = Form(
     place_field="place",
     title_fields=("station", "service", "visit_date"),
     list_columns=("visit_date", "station", "service", "waiting_minutes", "overall", "conduct", "asked_bribe"),
-    indexes=(("station",),),
+    indexes=(("station", "visit_date"), ("agency_id", "sms_id")),  # scores per station and period; import checks
     sections=(
         Section(L("The visit", "Ziara"), (
             Field("station", TEXT, L("Police station or post", "Kituo cha polisi"), required=True, max_length=120,
@@ -183,7 +184,7 @@ POLICE_COMPLAINT = Form(
     place_field="place",
     title_fields=("complaint_ref", "complaint_type", "received_on"),
     list_columns=("received_on", "complaint_ref", "station", "complaint_type", "status", "closed_on"),
-    indexes=(("station",),),
+    indexes=(("station",), ("agency_id", "sms_id")),
     sections=(
         Section(L("The complaint", "Malalamiko"), (
             Field("complaint_ref", TEXT, L("Complaint number", "Nambari ya malalamiko"), max_length=40, unique=True,
@@ -213,7 +214,8 @@ POLICE_COMPLAINT = Form(
                   tier="identifying", max_length=500, relevant=Eq("officers_known", "yes")),
             Field("complainant_name", TEXT, L("Complainant's name", "Jina la mlalamikaji"), tier="identifying",
                   max_length=120),
-            Field("complainant_contact", TEXT, L("Complainant's phone or contact", "Simu au mawasiliano ya mlalamikaji"),
+            Field("complainant_contact", TEXT, L("Complainant's phone or contact",
+                                                 "Simu au mawasiliano ya mlalamikaji"),
                   tier="identifying", max_length=120, searchable=False),
             *respondent_fields("complainant_"),
             *imported_fields(),

@@ -137,7 +137,7 @@ SURVEY_RESPONSE = Form(
     place_field="place",
     title_fields=("respondent_code", "interview_date"),
     list_columns=("interview_date", "respondent_code", "place", "hh_victim", "p_victim", "safe_after_dark"),
-    indexes=(("round_id",),),
+    indexes=(("round_id",), ("agency_id", "source_id")),
     sections=(
         Section(L("Interview", "Mahojiano"), (
             Field("round_id", REFERENCE, L("Survey round", "Awamu ya utafiti"), target="survey_round", required=True,

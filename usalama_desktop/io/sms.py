@@ -127,24 +127,29 @@ def default_mappings() -> dict[str, Mapping]:
              "refused ob": "refused_report", "no ob": "refused_report", "rude": "rudeness", "matusi": "rudeness",
              "delay": "neglect", "property": "property", "threat": "threats", "harass": "sexual_harassment",
              "other": "other"}
-    ratings = Mapping(RATINGS_FORM, name=RATINGS_MAPPING, description="Pilot mobile platform, rating messages", columns=[
-        ColumnRule("Received", ref(RATINGS_FORM, "visit_date")),
-        ColumnRule("Station", ref(RATINGS_FORM, "station")),
-        ColumnRule("Service", ref(RATINGS_FORM, "service"), values=services),
-        ColumnRule("Wait (min)", ref(RATINGS_FORM, "waiting_minutes")),
-        *(ColumnRule(header, ref(RATINGS_FORM, name)) for header, name in (
+    rate, complain = RATINGS_FORM, COMPLAINTS_FORM
+    rating_columns = [
+        ColumnRule("Received", ref(rate, "visit_date")),
+        ColumnRule("Station", ref(rate, "station")),
+        ColumnRule("Service", ref(rate, "service"), values=services),
+        ColumnRule("Wait (min)", ref(rate, "waiting_minutes")),
+        *(ColumnRule(header, ref(rate, name)) for header, name in (
             ("Timeliness", "timeliness"), ("Respect", "respect"), ("Fairness", "fairness"),
             ("Kept informed", "kept_informed"), ("Overall", "overall"), ("Conduct", "conduct"))),
-        ColumnRule("Bribe", ref(RATINGS_FORM, "asked_bribe"), values=yes_no),
-        ColumnRule("Message", ref(RATINGS_FORM, "comment")),
-    ], constants={ref(RATINGS_FORM, "channel"): "sms"})
-    complaints = Mapping(COMPLAINTS_FORM, name=COMPLAINTS_MAPPING, description="Pilot mobile platform, complaint "
-                         "messages", columns=[
-        ColumnRule("Received", ref(COMPLAINTS_FORM, "received_on")),
-        ColumnRule("Station", ref(COMPLAINTS_FORM, "station")),
-        ColumnRule("Category", ref(COMPLAINTS_FORM, "complaint_type"), values=kinds, default="other"),
-        ColumnRule("Message", ref(COMPLAINTS_FORM, "what_happened")),
-    ], constants={ref(COMPLAINTS_FORM, "channel"): "sms", ref(COMPLAINTS_FORM, "status"): "received"})
+        ColumnRule("Bribe", ref(rate, "asked_bribe"), values=yes_no),
+        ColumnRule("Message", ref(rate, "comment")),
+    ]
+    complaint_columns = [
+        ColumnRule("Received", ref(complain, "received_on")),
+        ColumnRule("Station", ref(complain, "station")),
+        ColumnRule("Category", ref(complain, "complaint_type"), values=kinds, default="other"),
+        ColumnRule("Message", ref(complain, "what_happened")),
+    ]
+    ratings = Mapping(rate, rating_columns, {ref(rate, "channel"): "sms"}, name=RATINGS_MAPPING,
+                      description="Pilot mobile platform, rating messages")
+    complaints = Mapping(complain, complaint_columns,
+                         {ref(complain, "channel"): "sms", ref(complain, "status"): "received"},
+                         name=COMPLAINTS_MAPPING, description="Pilot mobile platform, complaint messages")
     return {RATINGS_FORM: ratings, COMPLAINTS_FORM: complaints}
 
 

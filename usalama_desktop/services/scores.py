@@ -111,21 +111,37 @@ def spec_for(name: str) -> ScoreSpec:
         name=name, names=", ".join(SCORED)))
 
 
-def _group_expr(form: Form, name: str) -> tuple[str, str]:
-    """(what to show, what to group on). Typed names group without regard to case or spacing."""
+def _check_group(form: Form, name: str) -> bool:
+    """Whether ``name`` may group scores; True when it is typed text (grouped without regard to case or spacing)."""
     if name == AGENCY:
-        return '"agency_id"', '"agency_id"'
+        return False
     f = form.by_name.get(name)
     if f is None or f.tier != "public" or f.local_only or f.kind not in (CHOICE, TEXT, YESNO) or not (
             f.dimension or f.kind == CHOICE):
         raise PermissionDenied(_("{name} cannot be used to group scores.").format(name=name))
-    if f.kind == TEXT:
-        text = f"nullif(trim(\"{name}\"), '')"
-        return f"min({text})", f"lower({text})"  # min: a capitalised spelling sorts first
-    return f'"{name}"', f'"{name}"'
+    return f.kind == TEXT
+
+
+def fold_text(value: Any) -> Any:
+    """How typed names compare: case, surrounding and repeated spaces ignored; blank is None."""
+    if not isinstance(value, str):
+        return value
+    return " ".join(value.split()).casefold() or None
+
+
+def period_of(date: str | None, period: str) -> str | None:
+    """'2024-05-17' or '2024-05' as its month ('2024-05'), quarter ('2024-Q2') or year ('2024'), as period_expr."""
+    if not date:
+        return None
+    if period == "month":
+        return date[:7]
+    if period == "quarter":
+        return f"{date[:4]}-Q{(int(date[5:7]) + 2) // 3}" if len(date) >= 7 else None
+    return date[:4]
 
 
 def period_expr(date_col: str, period: str) -> str:
+    """The same periods in SQL, for queries that group by them."""
     col = f'"{date_col}"'
     if period == "month":
         return f"substr({col}, 1, 7)"
@@ -134,11 +150,36 @@ def period_expr(date_col: str, period: str) -> str:
     return f"substr({col}, 1, 4)"
 
 
+class Merged:
+    """Running totals of one output row, merged from the SQL groups that fold into it (typed names written in
+    several ways, dates of one period)."""
+
+    def __init__(self, width: int):
+        self.n = 0
+        self.totals = [0.0] * width
+        self.spellings: list[dict[Any, int]] = []
+
+    def add(self, n: int, totals: Sequence[Any], shown: Sequence[Any]) -> None:
+        self.n += n
+        for i, value in enumerate(totals):
+            self.totals[i] += float(value or 0)
+        if not self.spellings:
+            self.spellings = [{} for _ in shown]
+        for i, value in enumerate(shown):
+            self.spellings[i][value] = self.spellings[i].get(value, 0) + n
+
+    def shown(self) -> tuple[Any, ...]:
+        """Each grouping value as most often written (the first in sort order on a tie)."""
+        return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0] for counts in self.spellings)
+
+
 def scores(session: Session, name: str, by: Sequence[str] | None = None, period: str | None = None,
            query: Query | None = None, min_n: int = MIN_N) -> ScoreTable:
     """Mean ratings and shares per group (default: per agency) and per period, for the rows this user may see.
 
-    ``by=()`` gives one row per period (the trend over all agencies); ``period=None`` one row per group.
+    ``by=()`` gives one row per period (the trend over all agencies); ``period=None`` one row per group. SQL sums
+    per stored name and period; names written in several ways are folded together here (lower() in SQL costs more
+    than the rest of the query with SQLCipher's memory protection on).
     """
     spec = spec_for(name)
     form = get_form(spec.form)
@@ -146,48 +187,50 @@ def scores(session: Session, name: str, by: Sequence[str] | None = None, period:
     if period is not None and period not in PERIODS:
         raise UsalamaError(_("Choose the period as month, quarter or year."))
     by = tuple(spec.per_agency if by is None else by)
-    groups = [_group_expr(form, b) for b in by]
+    typed = [_check_group(form, b) for b in by]
+    columns = ['"agency_id"' if b == AGENCY else f'"{b}"' for b in by]
     ratings = rating_fields(form)
     flags = spec.flags
-    service = RecordService(session, form)
-    where, params = service.filter_sql(query or Query())
-    select = [f"{shown} AS g{i}" for i, (shown, _key) in enumerate(groups)]
-    keys = [key for _shown, key in groups]
+    where, params = RecordService(session, form).filter_sql(query or Query())
+    # Each group SQL hands back costs more here than a function per row, unless there are few: over all agencies,
+    # group by the stored date and cut periods below; per agency, cut periods in SQL. Typed names are folded below.
+    by_date = bool(period) and not by
     if period:
-        select.append(f"{period_expr(form.date_field, period)} AS period")
-        keys.append("period")
-    select.append("count(*) AS n")
+        columns.append(f'"{form.date_field}"' if by_date else period_expr(form.date_field, period))
+    keys = columns
+    select = [*keys, "count(*)"]
     for r in ratings:
-        select.append(f'avg(CAST("{r}" AS REAL)), count("{r}")')
+        select.append(f'sum(CAST("{r}" AS REAL)), count("{r}")')
     for f in flags:
         select.append(f"""sum("{f}" = 'yes'), sum("{f}" IN ('yes', 'no'))""")
     sql = f'SELECT {", ".join(select)} FROM "{form.table_spec.name}"'
     if where:
         sql += " WHERE " + " AND ".join(where)
     if keys:
-        sql += " GROUP BY " + ", ".join(keys) + " ORDER BY " + ", ".join(keys)
-    rows = []
+        sql += " GROUP BY " + ", ".join(keys)
+    merged: dict[tuple, Merged] = {}
+    width = 2 * (len(ratings) + len(flags))
     for r in session.db.query(sql, params):
         values = tuple(r)
-        group = values[:len(groups)]
-        pos = len(groups)
-        row_period = None
-        if period:
-            row_period = values[pos]
-            pos += 1
-        n = int(values[pos])
-        pos += 1
-        if n == 0:
+        shown = tuple(v.strip() if t and isinstance(v, str) else v for v, t in zip(values[:len(by)], typed,
+                                                                                    strict=True))
+        key = tuple(fold_text(v) if t else v for v, t in zip(shown, typed, strict=True))
+        row_period = (period_of(values[len(by)], period) if by_date else values[len(by)]) if period else None
+        pos = len(keys)
+        sums = merged.setdefault((*key, row_period), Merged(width))
+        sums.add(int(values[pos]), values[pos + 1:], shown)
+    rows = []
+    for (*_key, row_period), sums in sorted(merged.items(), key=lambda kv: tuple(str(k or "") for k in kv[0])):
+        if sums.n == 0:
             continue
-        row = ScoreRow(group, row_period, n, suppressed=n < min_n)
-        for rating in ratings:
-            mean, answered = values[pos], int(values[pos + 1])
-            pos += 2
+        row = ScoreRow(sums.shown(), row_period, sums.n, suppressed=sums.n < min_n)
+        t = sums.totals
+        for i, rating in enumerate(ratings):
+            total, answered = t[2 * i], int(t[2 * i + 1])
             row.answered[rating] = answered
-            row.means[rating] = None if row.suppressed or mean is None else round(float(mean), 2)
-        for flag in flags:
-            yes, answered = int(values[pos] or 0), int(values[pos + 1] or 0)
-            pos += 2
+            row.means[rating] = None if row.suppressed or not answered else round(total / answered, 2)
+        for j, flag in enumerate(flags):
+            yes, answered = int(t[2 * (len(ratings) + j)]), int(t[2 * (len(ratings) + j) + 1])
             row.flags[flag] = None if row.suppressed or not answered else round(yes / answered, 4)
         rows.append(row)
     return ScoreTable(form, by, period, ratings, flags, rows, min_n)

@@ -17,6 +17,7 @@ A ward with fewer than ``min_n`` respondents shows its counts but no rates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import NotFound, UsalamaError
 from ..forms.registry import get_form, ref
@@ -25,6 +26,7 @@ from ..i18n import _
 from ..permissions import allowed
 from .installation import Session
 from .records import Query, RecordService
+from .scores import Merged, fold_text
 
 MIN_N = 5
 ROUND_ID = ref("survey_response", "round_id")
@@ -116,7 +118,8 @@ _COUNTS = f"""
     count(*),
     sum("{HH}" = 'yes' OR "{P}" = 'yes'),
     sum("{HH}" = 'yes' OR "{P}" = 'yes' OR ("{HH}" = 'no' AND "{P}" = 'no')),
-    coalesce(sum("{HH}" = 'yes' AND "{HH_REPORTED}" = 'yes'), 0) + coalesce(sum("{P}" = 'yes' AND "{P_REPORTED}" = 'yes'), 0),
+    coalesce(sum("{HH}" = 'yes' AND "{HH_REPORTED}" = 'yes'), 0)
+        + coalesce(sum("{P}" = 'yes' AND "{P_REPORTED}" = 'yes'), 0),
     coalesce(sum("{HH}" = 'yes' AND "{HH_REPORTED}" IN ('yes', 'no')), 0)
         + coalesce(sum("{P}" = 'yes' AND "{P_REPORTED}" IN ('yes', 'no')), 0),
     sum("{SAFE}" IN {_in(SAFE_ANSWERS)}), sum("{SAFE}" IN {_in(UNSAFE_ANSWERS)}),
@@ -125,10 +128,6 @@ _COUNTS = f"""
     sum("{TRUST_POLICE}" IS NOT NULL AND "{TRUST_POLICE}" != 'dont_know'),
     sum("{TRUST_JUSTICE}" IN {_in(TRUSTING_ANSWERS)}),
     sum("{TRUST_JUSTICE}" IS NOT NULL AND "{TRUST_JUSTICE}" != 'dont_know')"""
-
-
-def _ward_key(col: str) -> str:
-    return f"lower(trim(coalesce({col}, '')))"
 
 
 def rounds_of_year(session: Session, year: int) -> list[tuple[str, str]]:
@@ -165,15 +164,20 @@ def ward_results(session: Session, year: int | None = None, round_id: str | None
     where.append(f'"{ROUND_ID}" IN ({", ".join("?" * len(rounds))})')
     params.extend(rid for rid, _code in rounds)
     table = responses.spec.name
-    key = _ward_key(f'"{WARD}"')
-    sql = (f'SELECT "{COUNTY}", {key}, min(trim("{WARD}")), {_COUNTS} FROM "{table}" WHERE {" AND ".join(where)} '
-           f'GROUP BY "{COUNTY}", {key} ORDER BY "{COUNTY}", {key}')
-    keys: dict[tuple[str, str], WardResult] = {}
+    # Grouped by the wards as stored, then folded here (see scores.Merged): no function runs per row.
+    sql = (f'SELECT "{COUNTY}", "{WARD}", {_COUNTS} FROM "{table}" WHERE {" AND ".join(where)} '
+           f'GROUP BY "{COUNTY}", "{WARD}"')
+    merged: dict[tuple[str, Any], Merged] = {}
     for r in session.db.query(sql, params):
-        counts = [int(x or 0) for x in tuple(r)[3:]]
-        ward = WardResult(r[0], r[2] or None, *counts, suppressed=counts[0] < min_n)
+        values = tuple(r)
+        ward = values[1].strip() if isinstance(values[1], str) else values[1]
+        merged.setdefault((values[0], fold_text(ward)), Merged(13)).add(int(values[2] or 0), values[2:], (ward,))
+    keys: dict[tuple[str, Any], WardResult] = {}
+    for key, sums in sorted(merged.items(), key=lambda kv: (str(kv[0][0] or ""), str(kv[0][1] or ""))):
+        counts = [int(x) for x in sums.totals]
+        ward = WardResult(key[0], sums.shown()[0] or None, *counts, suppressed=counts[0] < min_n)
         results.wards.append(ward)
-        keys[(r[0], r[1])] = ward
+        keys[key] = ward
     total = session.db.one(f'SELECT {_COUNTS} FROM "{table}" WHERE {" AND ".join(where)}', params)
     results.total = WardResult(None, None, *[int(x or 0) for x in tuple(total)], suppressed=int(total[0] or 0) < min_n)
     results.observatory_visible = allowed(session.actor, "observatory", "count")
@@ -192,16 +196,17 @@ def _add_recorded(session: Session, results: SurveyResults, wards: dict[tuple[st
     """Incidents recorded in each ward during the survey's year (by the date they happened)."""
     incidents = RecordService(session, "incident")
     where, params = incidents.filter_sql(Query(date_from=f"{results.year}-01-01", date_to=f"{results.year}-12-31"))
-    key = _ward_key(f'"{INC_WARD}"')
-    sql = (f'SELECT "{INC_COUNTY}", {key}, "{INC_CATEGORY}", count(*) FROM "{incidents.spec.name}" '
-           f'WHERE {" AND ".join(where)} GROUP BY "{INC_COUNTY}", {key}, "{INC_CATEGORY}"')
+    sql = (f'SELECT "{INC_COUNTY}", "{INC_WARD}", "{INC_CATEGORY}", count(*) FROM "{incidents.spec.name}" '
+           f'WHERE {" AND ".join(where)} GROUP BY "{INC_COUNTY}", "{INC_WARD}", "{INC_CATEGORY}"')
     totals: dict[tuple, int] = {}
-    top: dict[tuple, tuple[int, str]] = {}
+    by_category: dict[tuple, dict[str, int]] = {}
     for county, ward, category, n in session.db.query(sql, params):
-        k = (county, ward)
+        k = (county, fold_text(ward))
         totals[k] = totals.get(k, 0) + n
-        if category and (k not in top or n > top[k][0]):
-            top[k] = (n, category)
+        if category:
+            counts = by_category.setdefault(k, {})
+            counts[category] = counts.get(category, 0) + n
+    top = {k: max(counts.items(), key=lambda kv: (kv[1], kv[0]))[::-1] for k, counts in by_category.items()}
     categories = get_form("incident").by_name[INC_CATEGORY]
     for k, ward in wards.items():
         ward.recorded_incidents = totals.get(k, 0)
