@@ -3,7 +3,7 @@ record per respondent with a short standard instrument, so results by ward can s
 
 from __future__ import annotations
 
-from ..i18n import L
+from ..i18n import L, Label
 from .choices import C, define
 from .conditions import Eq
 from .definition import Custom, Form, NotBefore, Section
@@ -121,6 +121,21 @@ SURVEY_ROUND = Form(
 )
 
 
+def victimisation(prefix: str, title: Label, question: Label, crimes: str) -> Section:
+    """The same four questions for household and for personal crime: victim?, which crimes, reported?, why not."""
+    victim, reported = f"{prefix}_victim", f"{prefix}_reported"
+    return Section(title, (
+        Field(victim, CHOICE, question, choices="yes_no_unknown", required=True, dimension=True),
+        Field(f"{prefix}_crimes", MULTI, L("Which crimes", "Uhalifu upi"), choices=crimes, required=True,
+              relevant=Eq(victim, "yes"), dimension=True),
+        Field(reported, CHOICE, L("Was the most recent one reported to the police?",
+                                  "Je, wa hivi karibuni uliripotiwa kwa polisi?"),
+              choices="yes_no_unknown", relevant=Eq(victim, "yes"), dimension=True),
+        Field(f"{prefix}_why_not", MULTI, L("Why not", "Kwa nini hapana"), choices="not_reported_reason",
+              relevant=Eq(reported, "no"), dimension=True),
+    ))
+
+
 def _ward_given(values) -> bool:
     place = values.get("place") or {}
     return bool(place.get("ward"))
@@ -156,30 +171,13 @@ SURVEY_RESPONSE = Form(
             Field("source_id", TEXT, L("Imported submission id", "Kitambulisho cha fomu iliyoingizwa"),
                   read_only=True, unique=True, searchable=False, max_length=80),
         )),
-        Section(L("Household crime in the last 12 months", "Uhalifu dhidi ya kaya katika miezi 12 iliyopita"), (
-            Field("hh_victim", CHOICE, L("In the last 12 months, was your household a victim of a crime?",
-                                         "Katika miezi 12 iliyopita, je, kaya yako ilikumbwa na uhalifu?"),
-                  choices="yes_no_unknown", required=True, dimension=True),
-            Field("hh_crimes", MULTI, L("Which crimes", "Uhalifu upi"), choices="household_crime", required=True,
-                  relevant=Eq("hh_victim", "yes"), dimension=True),
-            Field("hh_reported", CHOICE, L("Was the most recent one reported to the police?",
-                                           "Je, wa hivi karibuni uliripotiwa kwa polisi?"),
-                  choices="yes_no_unknown", relevant=Eq("hh_victim", "yes"), dimension=True),
-            Field("hh_why_not", MULTI, L("Why not", "Kwa nini hapana"), choices="not_reported_reason",
-                  relevant=Eq("hh_reported", "no"), dimension=True),
-        )),
-        Section(L("Personal crime in the last 12 months", "Uhalifu dhidi yako katika miezi 12 iliyopita"), (
-            Field("p_victim", CHOICE, L("In the last 12 months, were you personally a victim of a crime?",
-                                        "Katika miezi 12 iliyopita, je, wewe binafsi ulikumbwa na uhalifu?"),
-                  choices="yes_no_unknown", required=True, dimension=True),
-            Field("p_crimes", MULTI, L("Which crimes", "Uhalifu upi"), choices="personal_crime", required=True,
-                  relevant=Eq("p_victim", "yes"), dimension=True),
-            Field("p_reported", CHOICE, L("Was the most recent one reported to the police?",
-                                          "Je, wa hivi karibuni uliripotiwa kwa polisi?"),
-                  choices="yes_no_unknown", relevant=Eq("p_victim", "yes"), dimension=True),
-            Field("p_why_not", MULTI, L("Why not", "Kwa nini hapana"), choices="not_reported_reason",
-                  relevant=Eq("p_reported", "no"), dimension=True),
-        )),
+        victimisation("hh", L("Household crime in the last 12 months",
+                              "Uhalifu dhidi ya kaya katika miezi 12 iliyopita"),
+                      L("In the last 12 months, was your household a victim of a crime?",
+                        "Katika miezi 12 iliyopita, je, kaya yako ilikumbwa na uhalifu?"), "household_crime"),
+        victimisation("p", L("Personal crime in the last 12 months", "Uhalifu dhidi yako katika miezi 12 iliyopita"),
+                      L("In the last 12 months, were you personally a victim of a crime?",
+                        "Katika miezi 12 iliyopita, je, wewe binafsi ulikumbwa na uhalifu?"), "personal_crime"),
         Section(L("Safety and trust", "Usalama na imani"), (
             Field("safe_after_dark", CHOICE, L("How safe do you feel walking alone around the area where you live "
                                                "after dark?",

@@ -27,7 +27,7 @@ from ..i18n import _
 from ..services.installation import Session
 from ..services.records import RecordService
 from .mapping import fold
-from .sms import Pending, known_key, refusals
+from .sms import Pending, data_rows, known_key, refusals
 from .tabular import Book, Sheet, cell_text, is_blank, read_book
 
 FORM = "survey_response"
@@ -503,13 +503,8 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
         report.notes.append(_("Questions not imported: {names}.").format(names=", ".join(mapping.unused)))
     pending = Pending(service, agency)
     seen: set[str] = set()
-    data = sheet.rows[1:]
-    for i, row in enumerate(data):
-        if progress:
-            progress(i, len(data))
-        if all(is_blank(c) for c in row):
-            continue
-        outcome = RowOutcome(i + 2, REJECTED)
+    for number, row in data_rows(sheet.rows, progress):
+        outcome = RowOutcome(number, REJECTED)
         report.rows.append(outcome)
         source = _cell(row, uuid_col).removeprefix("uuid:") or _content_hash(row)
         key = KEY_PREFIX + source
@@ -539,8 +534,6 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
         seen.add(key)
         pending.add(outcome, values, key, _content_hash(row))
     pending.check()
-    if progress:
-        progress(len(data), len(data))
     if not dry_run:
         with session.db.transaction():
             pending.write(session, "import.kobo", round_id, len(report.rows))

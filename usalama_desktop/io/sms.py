@@ -12,7 +12,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +268,18 @@ class Pending:
         session.audit(action, self.service.form.module, target, {"file_rows": file_rows, "imported": len(ids)})
 
 
+def data_rows(rows: list[list[Any]], progress: Callable[[int, int], None] | None) -> Iterator[tuple[int, list[Any]]]:
+    """(row number as the spreadsheet shows it, cells) of each data row that is not blank, with progress."""
+    data = rows[1:]
+    for i, row in enumerate(data):
+        if progress:
+            progress(i, len(data))
+        if not all(is_blank(c) for c in row):
+            yield i + 2, row
+    if progress:
+        progress(len(data), len(data))
+
+
 def known_key(session: Session, form: str, agency: str, import_key: str) -> bool:
     return session.db.scalar("SELECT 1 FROM import_keys WHERE form = ? AND agency_id = ? AND key = ?",
                              (form, agency, import_key)) is not None
@@ -341,14 +353,9 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
     agency = session.user.agency_id
     report = SmsImportReport(Path(path).name, [], dry_run, list(book.notes))
     seen: set[str] = set()
-    data = sheet.rows[1:]
-    for i, row in enumerate(data):
-        if progress:
-            progress(i, len(data))
-        if all(is_blank(c) for c in row):
-            continue
+    for number, row in data_rows(sheet.rows, progress):
         cells = list(row) + [None] * (len(sheet.rows[0]) - len(row))
-        outcome = RowOutcome(i + 2, columns.kind_of(cells[own["keyword"]]), REJECTED)
+        outcome = RowOutcome(number, columns.kind_of(cells[own["keyword"]]), REJECTED)
         report.rows.append(outcome)
         if outcome.form is None:
             outcome.status = UNKNOWN_KIND
@@ -381,8 +388,6 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
     live = [t for t in targets.values() if t.pending is not None]
     for target in live:
         target.pending.check()
-    if progress:
-        progress(len(data), len(data))
     if not dry_run:
         with session.db.transaction():
             for target in live:

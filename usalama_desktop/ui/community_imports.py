@@ -254,18 +254,24 @@ class KoboImportDialog(_ImportWindow):
             return None
         return export, xlsform
 
+    def _hand_set(self) -> tuple[dict[str, str], dict[str, str]] | None:
+        """The questions and answers set by hand, or None (with the reason shown) when a line cannot be read."""
+        try:
+            return _pairs(self.overrides.toPlainText()), _pairs(self.choice_overrides.toPlainText())
+        except UsalamaError as exc:
+            self.error.show_message(exc.message)
+            return None
+
     def check_mapping(self) -> None:
         xlsform = self.xlsform.path()
         if xlsform is None:
             self.error.show_message(_("Choose the XLSForm first."))
             return
-        try:
-            overrides, choices = _pairs(self.overrides.toPlainText()), _pairs(self.choice_overrides.toPlainText())
-        except UsalamaError as exc:
-            self.error.show_message(exc.message)
+        hand_set = self._hand_set()
+        if hand_set is None:
             return
         self.error.show_message("")
-        self.window.tasks.run(lambda: propose_mapping(read_xlsform(xlsform), overrides, choices), self.show_mapping,
+        self.window.tasks.run(lambda: propose_mapping(read_xlsform(xlsform), *hand_set), self.show_mapping,
                               self.failed)
 
     def show_mapping(self, mapping) -> None:
@@ -284,11 +290,10 @@ class KoboImportDialog(_ImportWindow):
         if not round_id:
             self.error.show_message(_("Choose the survey round."))
             return
-        try:
-            overrides, choices = _pairs(self.overrides.toPlainText()), _pairs(self.choice_overrides.toPlainText())
-        except UsalamaError as exc:
-            self.error.show_message(exc.message)
+        hand_set = self._hand_set()
+        if hand_set is None:
             return
+        overrides, choices = hand_set
         export, xlsform = paths
         session, dry_run = self.session, self.check_only.isChecked()
         self.start(_("Importing {name}").format(name=export.name),
