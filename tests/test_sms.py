@@ -273,3 +273,18 @@ def test_a_workbook_export_reads_the_same(make_env, tmp_path):
     wb.save(tmp_path / "export.xlsx")
     s = make_env("community_safety_forum").login("coordinator")
     assert statuses(import_sms(s, tmp_path / "export.xlsx")) == EXPECTED
+
+
+def test_a_cancelled_import_leaves_nothing_behind(make_env):
+    from usalama_desktop.errors import Cancelled
+
+    s = make_env("community_safety_forum").login("coordinator")
+
+    def cancel_at_row_five(done, total):
+        if done == 5:
+            raise Cancelled("stopped")
+
+    with pytest.raises(Cancelled):
+        import_sms(s, SAMPLE, progress=cancel_at_row_five)
+    assert RecordService(s, RATINGS_FORM).count() == 0 and RecordService(s, COMPLAINTS_FORM).count() == 0
+    assert s.db.scalar("SELECT count(*) FROM import_keys") == 0 and mappings.saved_names(s) == []

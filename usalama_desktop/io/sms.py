@@ -184,22 +184,21 @@ class SmsImportReport:
             other=self.count(UNKNOWN_KIND) + self.count(NOT_HERE))
 
 
-def mapping_for(session: Session, form_name: str, spec: str | None = None, keep: bool = True) -> Mapping:
-    """The mapping named ``spec`` (a file or a saved name), else the saved default, saved on first use when
-    ``keep``."""
+def mapping_for(session: Session, form_name: str, spec: str | None = None) -> tuple[Mapping, bool]:
+    """The mapping named ``spec`` (a file or a saved name), else the saved default; and whether it is the default
+    not saved yet (the import saves it with its first records)."""
+    unsaved = False
     if spec:
         found = resolve(session, spec)
     else:
         default = default_mappings()[form_name]
         found = load_saved(session, default.name)
         if found is None:
-            if keep:
-                save(session, default)
-            found = default
+            found, unsaved = default, True
     if found.form != form_name:
         raise ImportRejected(_("The mapping {name} is for {form}, not for {wanted}.").format(
             name=found.name or spec, form=found.form, wanted=form_name))
-    return found
+    return found, unsaved
 
 
 def _header_positions(header: list[Any]) -> dict[str, int]:
@@ -288,8 +287,7 @@ def known_key(session: Session, form: str, agency: str, import_key: str) -> bool
 class _Target:
     """One form the messages go into: its service (None when this user may not import it here) and mapping."""
 
-    def __init__(self, session: Session, form_name: str, spec: str | None, positions: dict[str, int],
-                 keep: bool):
+    def __init__(self, session: Session, form_name: str, spec: str | None, positions: dict[str, int]):
         self.form = get_form(form_name)
         self.service: RecordService | None = None
         self.mapping: Mapping | None = None
@@ -298,7 +296,7 @@ class _Target:
             return
         self.service = RecordService(session, self.form)
         self.pending = Pending(self.service, session.user.agency_id)
-        self.mapping = mapping_for(session, form_name, spec, keep)
+        self.mapping, self.unsaved = mapping_for(session, form_name, spec)
         self.reader = CellReader()
         self.sources: list[Source] = []
         for rule in self.mapping.columns:
@@ -342,8 +340,8 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
             raise ImportRejected(_("The file has no column {column}. Check that this is the platform's export.")
                                  .format(column=getattr(columns, name)))
         own[name] = position
-    targets = {RATINGS_FORM: _Target(session, RATINGS_FORM, ratings_mapping, positions, not dry_run),
-               COMPLAINTS_FORM: _Target(session, COMPLAINTS_FORM, complaints_mapping, positions, not dry_run)}
+    targets = {RATINGS_FORM: _Target(session, RATINGS_FORM, ratings_mapping, positions),
+               COMPLAINTS_FORM: _Target(session, COMPLAINTS_FORM, complaints_mapping, positions)}
     for target in targets.values():
         if target.mapping is not None and any(src.index == own["sender"] for src in target.sources):
             raise ImportRejected(_("The mapping {name} reads the sender's phone number into a field. Phone numbers "
@@ -389,7 +387,9 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
     for target in live:
         target.pending.check()
     if not dry_run:
-        with session.db.transaction():
+        with session.db.transaction():  # the records, their keys and the default mappings, or nothing
             for target in live:
+                if target.unsaved:
+                    save(session, target.mapping)
                 target.pending.write(session, "import.sms", target.form.name, len(report.rows))
     return report
