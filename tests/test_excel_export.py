@@ -145,3 +145,23 @@ def test_a_kiswahili_csv_export_imports_by_its_headers(filled, tmp_path):
     head = path.read_text(encoding="utf-8-sig").splitlines()[0]
     assert head.startswith("\"Nambari ya taasisi") and (tmp_path / "sw-victims.csv").exists()
     assert import_file(filled, "incident", path).duplicates == 4
+
+
+def test_a_cancelled_export_leaves_no_file_and_no_audit(filled, tmp_path):
+    from usalama_desktop.errors import Cancelled
+
+    class Cancel:
+        def progress(self, done, total=None, label=None):
+            raise Cancelled("stopped")
+
+        def check(self):
+            raise Cancelled("stopped")
+
+    out = tmp_path / "cancelled"
+    out.mkdir()
+    before = filled.db.scalar("SELECT count(*) FROM audit")
+    for name in ("out.xlsx", "out.csv"):
+        with pytest.raises(Cancelled):
+            export_records(filled, "incident", out / name, token=Cancel())
+    assert list(out.iterdir()) == []
+    assert filled.db.scalar("SELECT count(*) FROM audit") == before

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsalamaError
 from ..forms.choices import get as get_list
 from ..forms.definition import Form
 from ..forms.fields import CHOICE, MULTI, PLACE, TIME, YESNO
@@ -98,8 +99,6 @@ def _query_detail(q: Query) -> dict[str, Any]:
 def export_format(path: Path, fmt: str | None = None) -> str:
     fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
-        from ..errors import UsalamaError
-
         raise UsalamaError(_("Export to a file ending in .xlsx or .csv."))
     return fmt
 
@@ -149,8 +148,8 @@ class _Writer:
         counts = {s.key: 0 for s in repeats}
         n = 0
         for n, rec in enumerate(records, start=1):
-            if token is not None and n % 500 == 0:
-                token.progress(n, total)
+            if token is not None and n % 500 == 1:
+                token.progress(n - 1, total)
             values, spine = rec["values"], rec["spine"]
             yield 0, [render(c, values, spine) for c in main.columns]
             link = values.get(ref) if ref else None
@@ -207,6 +206,12 @@ class XlsxWriter(_Writer):
             meta.sheet_state = "hidden"
             with atomic_writer(path) as f:
                 wb.save(f)
+        except BaseException:
+            for ws in wb.worksheets:  # finish the sheets' writers before their scratch files go
+                if not ws.closed:
+                    with contextlib.suppress(Exception):
+                        ws.close()
+            raise
         finally:
             for name in scratch:
                 with contextlib.suppress(OSError):

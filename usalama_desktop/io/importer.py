@@ -68,6 +68,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     report_path: Path | None = None
     mapping_name: str = ""
+    main_sheet: str = ""
 
     @property
     def imported(self) -> int:
@@ -111,7 +112,7 @@ class ImportReport:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow([_("Sheet"), _("Row"), _("Outcome"), _("Column"), _("Reason"), _("Record id")])
-        for r in self.results:
+        for r in sorted(self.results, key=lambda r: (r.sheet != self.main_sheet, r.sheet, r.row)):
             w.writerow([r.sheet, r.row, outcome_label(r.outcome), r.column, r.reason, r.record_id])
         return buf.getvalue().encode("utf-8-sig")
 
@@ -354,7 +355,6 @@ class Row:
     key: str | None  # ref:..., id:..., row:...
     id_key: str | None  # id:... when the row names a record id
     children: dict[str, list[int]]  # group -> sheet row numbers of its repeat rows
-    cells: list[list[Any]]  # the main row and its repeat rows, for the content key
 
 
 @dataclass
@@ -493,11 +493,10 @@ class Importer:
             key = None
             if ref and values.get(ref) not in (None, ""):
                 key = f"ref:{values[ref]}"
-            all_cells = [cells, *[c[2] for g in plan.children for c in linked.get(g, [])]]
             if key is None and (not ref or plan.blank_reference == "hash"):
-                key = row_key(all_cells)
+                key = row_key([cells, *[c[2] for g in plan.children for c in linked.get(g, [])]])
             rows.append(Row(number, values, problems, key, id_key,
-                            {g: [c[0] for c in linked.get(g, [])] for g in plan.children}, all_cells))
+                            {g: [c[0] for c in linked.get(g, [])] for g in plan.children}))
         progress(total, total)
         return rows
 
@@ -507,8 +506,8 @@ class Importer:
 
     # --- phase 2: decide each row, then write, all in one transaction -------------------------------------------------
 
-    def _lookup(self, rows: list[Row]) -> tuple[dict[str, str], dict[str, dict[str, Any]], dict[str, tuple[str, str]]]:
-        """key -> stored record id (live, this agency); record id -> stored row; import key -> (record id, hash)."""
+    def _lookup(self, rows: list[Row]) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """key -> stored record id (live, this agency), and import key -> (record id, content hash) last time."""
         spec, db = self.svc.spec, self.s.db
         found: dict[str, str] = {}
         ref = self.form.reference_field
@@ -544,26 +543,20 @@ class Importer:
             for k, rec in hashed.items():
                 if rec in live:
                     found[k] = rec
-        stored: dict[str, dict[str, Any]] = {}
-        wanted = sorted(set(found.values()))
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            for r in db.query(f'SELECT * FROM "{spec.name}" WHERE id IN ({", ".join("?" * len(chunk))})', chunk):
-                stored[r["id"]] = dict(zip(r.keys(), tuple(r), strict=True))
-        return found, stored, known
+        return found, known
 
-    def _stored(self, stored: dict[str, dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Record id -> (content hash, values) of each stored record a row names."""
+    def _load(self, current: dict[str, tuple[str, dict[str, Any], dict[str, Any]]], wanted) -> None:
+        """Add to ``current`` record id -> (content hash, values, row) for stored records not loaded yet."""
         spec = self.svc.spec
-        rows = list(stored.values())
-        out = {}
-        for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
-            kids = self.s.writer.children_many(spec, [r["rid"] for r in chunk])
-            for r in chunk:
+        ids = sorted(set(wanted) - set(current))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = [dict(zip(r.keys(), tuple(r), strict=True)) for r in self.s.db.query(
+                f'SELECT * FROM "{spec.name}" WHERE id IN ({", ".join("?" * len(chunk))})', chunk)]
+            kids = self.s.writer.children_many(spec, [r["rid"] for r in rows])
+            for r in rows:
                 values = self._in_list_order(self.form.from_row(r, kids[r["rid"]]))
-                out[r["id"]] = (content_hash(self.form.to_change(values)), values)
-        return out
+                current[r["id"]] = (content_hash(self.form.to_change(values)), values, r)
 
     def _in_list_order(self, values: dict[str, Any]) -> dict[str, Any]:
         """Several-choice answers in their list's order, as reading a cell gives them, so order alone is no change."""
@@ -608,7 +601,7 @@ class Importer:
         plan = plan_for(book, self.form, m)
         self._drop_hidden(plan)
         check_coverage(self.form, plan)
-        report = ImportReport(self.form.name, path.name, mapping_name=plan.mapping_name)
+        report = ImportReport(self.form.name, path.name, mapping_name=plan.mapping_name, main_sheet=plan.sheet.name)
         report.notes.extend(book.notes + plan.notes)
         rows = self.read_rows(plan, report, lambda d, t: progress(d, t, _("Checking rows…")))
         report.rows = len(rows)
@@ -632,27 +625,32 @@ class Importer:
 
     def _decide_and_write(self, rows: list[Row], plan: Plan, report: ImportReport, progress) -> None:
         form, svc = self.form, self.svc
-        found, stored, known = self._lookup(rows)
-        current = self._stored(stored)
-        stored_hash = {rec: h for rec, (h, _v) in current.items()}
+        found, known = self._lookup(rows)
+        current: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}  # stored records, loaded when needed
         can_update = svc.can("update") and self.agency == self.s.agency.id
         hide = any(f.tier not in svc.tiers for f in form.fields) or any(
             f.tier not in svc.tiers for r in form.repeats for f in r.fields)
         covered = self._covered(plan)
-        kept = [name for name in [*form.by_name, *form.repeat_by_name] if name not in covered]
+        kept = [name for name in [*form.by_name, *form.repeat_by_name]
+                if name not in covered and (name not in form.by_name or form.by_name[name].derive is None)]
         # The record each row would change, so the rules (uniqueness above all) see what a save would see. A stored
         # record keeps what the file does not give (an export without narratives does not erase them).
-        record_of: list[str | None] = []
-        for r in rows:
-            rec = (found.get(r.id_key) if r.id_key else None) or (found.get(r.key) if r.key else None)
-            record_of.append(rec)
-            if rec is not None and r.problems.ok:
-                before = current[rec][1]
-                r.values = {**r.values, **{name: before.get(name) for name in kept}}
-                if hide:
-                    r.values = svc.keep_hidden(stored[rec], r.values)
+        record_of = [(found.get(r.id_key) if r.id_key else None) or (found.get(r.key) if r.key else None)
+                     for r in rows]
+        if kept or hide:
+            self._load(current, [rec for rec in record_of if rec])
+            for r, rec in zip(rows, record_of, strict=True):
+                if rec is not None and r.problems.ok:
+                    before = current[rec][1]
+                    r.values = {**r.values, **{name: before.get(name) for name in kept}}
+                    if hide:
+                        r.values = svc.keep_hidden(current[rec][2], r.values)
         checkable = [i for i, r in enumerate(rows) if r.problems.ok]
-        prepared = svc.prepare_many([rows[i].values for i in checkable], self.agency, [record_of[i] for i in checkable])
+        prepared = []
+        for start in range(0, len(checkable), WRITE_BATCH):  # in parts, so progress moves and cancel is heard
+            progress(start, len(checkable), _("Checking rows…"))
+            part = checkable[start:start + WRITE_BATCH]
+            prepared.extend(svc.prepare_many([rows[i].values for i in part], self.agency, [record_of[i] for i in part]))
         cleaned = dict(zip(checkable, prepared, strict=True))
         states: dict[str, State] = {}
         unique_seen: dict[tuple[str, Any], str] = {}
@@ -693,8 +691,12 @@ class Importer:
         for state in states.values():
             rec = state.record_id
             if rec is not None:
-                state.dirty = not (state.hash == stored_hash.get(rec)
-                                   or any(known.get(k) == (rec, state.hash) for k in state.keys))
+                state.dirty = not any(known.get(k) == (rec, state.hash) for k in state.keys)
+        self._load(current, [st.record_id for st in states.values() if st.record_id and st.dirty])
+        stored_hash = {rec: h for rec, (h, _v, _r) in current.items()}
+        for state in states.values():
+            if state.dirty and state.record_id is not None:
+                state.dirty = state.hash != stored_hash[state.record_id]
         refused = {t for t, st in states.items() if st.record_id is not None and st.dirty and not can_update}
         main_name = plan.sheet.name
         previous: dict[str, tuple[int, str]] = {}  # target -> (row number, hash) of its last accepted row so far
