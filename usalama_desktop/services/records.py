@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import clock
@@ -20,6 +19,7 @@ from ..permissions import allowed, own_agency_only, require, visible_tiers
 from ..store.ids import uuid7
 from ..store.records import Change
 from .installation import Session
+from .search import NO_MATCH, SearchIndex
 
 PAGE_SIZE = 100
 
@@ -64,17 +64,6 @@ def _upper_bound(text: str) -> str:
         return f"{y + (m == 12):04d}-{(m % 12) + 1:02d}"
     d = (dt.date.fromisoformat(text) + dt.timedelta(days=1)).isoformat()
     return d[:7] if d.endswith("-01") else d
-
-
-def fts_query(text: str) -> str | None:
-    """User words to a safe FTS5 expression: each word quoted, the last one as a prefix."""
-    words = re.findall(r"\w+", text or "", flags=re.UNICODE)
-    if not words:
-        return None
-    words = words[:12]
-    parts = ['"' + w.replace('"', '') + '"' for w in words]
-    parts[-1] += "*"
-    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -372,12 +361,13 @@ class RecordService:
             where.append(f'"{name}" = ?')
             params.append(f.to_sql(value)[name])
         if q.text:
-            expr = fts_query(q.text)
-            if expr:
-                cols = " ".join(t for t in ("public", "identifying", "narrative") if t in self.tiers)
+            expr = SearchIndex(self.s.db, self.spec).expression(q.text, self.tiers)
+            if expr == NO_MATCH:
+                where.append("0")
+            elif expr:
                 where.append(f'rid IN (SELECT rowid FROM "{self.spec.fts_table}" WHERE "{self.spec.fts_table}" '
                              "MATCH ?)")
-                params.append(f"{{{cols}}} : ({expr})")
+                params.append(expr)
         return where, params
 
     def sortable(self) -> list[str]:
@@ -397,10 +387,12 @@ class RecordService:
         """Keyset paging: the next page starts after the last (sort value, rid) seen, never with OFFSET."""
         self.require("search" if q and q.text else "list")
         q = q or Query()
-        where, params = self._filters(q)
         sort = q.sort or (self.form.date_field if self.form.date_field in self.sortable() else "rid")
         if sort not in self.sortable():
             raise UsalamaError(_("Cannot sort on {name}.").format(name=sort))
+        if q.text and sort == "rid" and q.descending:
+            return self._search_page(q, after, limit)
+        where, params = self._filters(q)
         desc = q.descending
         op, order = ("<", "DESC") if desc else (">", "ASC")
         if after is not None:
@@ -434,6 +426,36 @@ class RecordService:
             last = rows[-1]
             next_key = (last["_sort"].get(sort) if sort != "rid" else None, last["rid"])
         return Page(rows, next_key)
+
+    def _search_page(self, q: Query, after: tuple | None, limit: int) -> Page:
+        """Newest matches first, read from the index a chunk at a time and checked against the other filters."""
+        index = SearchIndex(self.s.db, self.spec)
+        expr = index.expression(q.text, self.tiers)
+        if expr is None:
+            return self.page(replace(q, text=None), after, limit)
+        if expr == NO_MATCH:
+            return Page([], None)
+        where, params = self._filters(replace(q, text=None))
+        cols = self._select_columns()
+        before = after[1] if after else None
+        rows: list[dict[str, Any]] = []
+        chunk = limit * 2
+        while len(rows) < limit:
+            rids = index.newest(expr, before, chunk)
+            if not rids:
+                return Page(rows, None)
+            marks = ", ".join("?" * len(rids))
+            sql = f'SELECT {cols} FROM "{self.spec.name}" WHERE rid IN ({marks})'
+            if where:
+                sql += " AND " + " AND ".join(where)
+            rows.extend(self._list_row(r) for r in self.s.db.query(sql + " ORDER BY rid DESC", [*rids, *params]))
+            before = rids[-1]
+            if len(rids) < chunk:
+                rows = rows[:limit]
+                return Page(rows, (None, rows[-1]["rid"]) if len(rows) == limit else None)
+            chunk = min(chunk * 2, 10_000)
+        rows = rows[:limit]
+        return Page(rows, (None, rows[-1]["rid"]))
 
     def _select_columns(self) -> str:
         cols = ["rid", "id", "agency_id", "revision", "deleted", "updated_at"]
