@@ -196,6 +196,29 @@ def _children_for(db, form: Form, rids: list[int]) -> dict[int, dict[str, list[d
     return out
 
 
+def _child_rows(db, form: Form, rids: list[int], span: tuple[int, int] | None = None
+                ) -> tuple[dict[int, dict[str, list[tuple]]], dict[str, list[str]]]:
+    """Repeat-group rows of many records as tuples (column names returned once). With ``span``, the rows of every
+    parent in that rowid range are read in one range scan and those not asked for are dropped."""
+    spec = form.table_spec
+    out: dict[int, dict[str, list[tuple]]] = {}
+    columns = {child.name: [c.name for c in child.columns] for child in spec.children}
+    if not rids:
+        return out, columns
+    wanted = set(rids)
+    for child in spec.children:
+        cols = ", ".join(f'"{n}"' for n in ["parent_rid", *columns[child.name]])
+        if span is not None:
+            sql, params = "parent_rid BETWEEN ? AND ?", list(span)
+        else:
+            sql, params = f"parent_rid IN ({', '.join('?' * len(rids))})", rids
+        for r in db.execute(f'SELECT {cols} FROM "{spec.child_table(child.name)}" WHERE {sql} '
+                            "ORDER BY parent_rid, idx", params).fetchall():
+            if r[0] in wanted:
+                out.setdefault(r[0], {}).setdefault(child.name, []).append(tuple(r)[1:])
+    return out, columns
+
+
 def _provenance(db, ids: list[str]) -> dict[str, dict[str, str]]:
     if not ids:
         return {}
@@ -219,21 +242,23 @@ class _Lines:
         self.done = 0
         self.total = self._total()
 
-    def _where(self, form: Form, mark: int) -> tuple[str, list[Any]]:
-        where, params = "change_seq > ? AND change_seq <= ?", [mark, self.high]
+    def _where(self, mark: int, alias: str = "") -> tuple[str, list[Any]]:
+        where, params = f"{alias}change_seq > ? AND {alias}change_seq <= ?", [mark, self.high]
         if not self.relay:
-            where += " AND agency_id = ?"
+            where += f" AND {alias}agency_id = ?"
             params.append(self.s.agency.id)
         return where, params
 
     def _total(self) -> int:
         if self.plan.record:
             return 1
-        total = 0
+        self.per_form: dict[str, tuple[int, int]] = {}
         for form, mark in self.plan.forms:
-            where, params = self._where(form, mark)
-            total += int(self.s.db.scalar(f'SELECT count(*) FROM "{form.table_spec.name}" WHERE {where}', params))
-        return total
+            where, params = self._where(mark)
+            name = form.table_spec.name
+            n = int(self.s.db.scalar(f'SELECT count(*) FROM "{name}" WHERE {where}', params))
+            self.per_form[form.name] = (n, int(self.s.db.scalar(f'SELECT coalesce(max(rid), 0) FROM "{name}"')))
+        return sum(n for n, _size in self.per_form.values())
 
     def __iter__(self) -> Iterator[bytes]:
         db = self.s.db
@@ -248,23 +273,38 @@ class _Lines:
             return
         for form, mark in self.plan.forms:
             counts = self.counts.setdefault(form.name, {"records": 0, "tombstones": 0})
-            where, params = self._where(form, mark)
-            last = mark
+            wanted, size = self.per_form[form.name]
+            if not wanted:
+                continue
+            where, params = self._where(mark)
+            spec = form.table_spec
+            # Many changed rows: walk the table in rowid order (sequential pages, children by rowid range);
+            # a few: find them through the change-sequence index.
+            scan = wanted * 5 > size
+            key = "rid" if scan else "change_seq"
+            encode = None
+            last = 0 if scan else mark
+            local = self.s.agency.id
             while True:
-                rows = db.query(f'SELECT * FROM "{form.table_spec.name}" WHERE {where} ORDER BY change_seq LIMIT ?',
-                                [last, *params[1:], BATCH])
+                cur = db.execute(f'SELECT * FROM "{spec.name}" WHERE {key} > ? AND {where} ORDER BY {key} LIMIT ?',
+                                 [last, *params, BATCH])
+                columns = [d[0] for d in cur.description]
+                rows = [tuple(r) for r in cur.fetchall()]
                 if not rows:
                     break
-                raws = [dict(zip(r.keys(), tuple(r), strict=True)) for r in rows]
-                children = _children_for(db, form, [r["rid"] for r in raws if not r["deleted"]])
-                prov = _provenance(db, [r["id"] for r in raws if r["agency_id"] != self.s.agency.id])
-                for raw in raws:
-                    values = {} if raw["deleted"] else form.from_row(raw, children.get(raw["rid"], {}))
+                rid, deleted, agency, ident, pos = (columns.index(c) for c in ("rid", "deleted", "agency_id", "id",
+                                                                                 key))
+                live = [r[rid] for r in rows if not r[deleted]]
+                children, child_columns = _child_rows(db, form, live, (rows[0][rid], rows[-1][rid]) if scan else None)
+                prov = _provenance(db, [r[ident] for r in rows if r[agency] != local]) if self.relay else {}
+                if encode is None:
+                    encode = codec.RowEncoder(form, self.profile, columns, child_columns)
+                for r in rows:
                     counts["records"] += 1
-                    counts["tombstones"] += int(bool(raw["deleted"]))
-                    yield codec.encode(form, raw, values, self.profile, prov.get(raw["id"]))
+                    counts["tombstones"] += int(bool(r[deleted]))
+                    yield encode(r, children.get(r[rid], {}), prov.get(r[ident])).encode("utf-8")
                     self._tick()
-                last = raws[-1]["change_seq"]
+                last = rows[-1][pos]
 
     def _tick(self) -> None:
         self.done += 1

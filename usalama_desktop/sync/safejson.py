@@ -67,7 +67,8 @@ def loads(data: bytes, max_bytes: int, max_depth: int) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise JSONRefused("not valid UTF-8") from None
-    if data.count(b"[") + data.count(b"{") > 10 * max_depth:
+    brackets = data.count(b"[") + data.count(b"{")
+    if brackets > 10 * max_depth:
         # Plenty of brackets: could be deep. Bound it before the recursive C parser sees it.
         _bracket_depth(text, max_depth)
     try:
@@ -80,7 +81,7 @@ def loads(data: bytes, max_bytes: int, max_depth: int) -> Any:
         raise JSONRefused(f"not valid JSON ({type(exc).__name__})") from None
     if text[end:].strip(" \t\r\n"):
         raise JSONRefused("extra data after the JSON value")
-    if depth(value) > max_depth:
+    if brackets > max_depth and depth(value) > max_depth:  # fewer brackets than the limit cannot nest deeper
         raise JSONRefused("nested too deeply")
     return value
 
