@@ -92,7 +92,13 @@ def test_close_needs_an_outcome_and_reopen_a_reason_and_nothing_is_written_witho
     with pytest.raises(UsalamaError, match="already open"):
         svc.reopen(rid, "no reason needed")
     assert svc.get(rid)["spine"]["revision"] == 1
+    with pytest.raises(ValidationFailed) as exc:
+        svc.perform(rid, "close", outcome="improved", colour="blue")  # a misspelt field is not dropped quietly
+    assert list(exc.value.problems) == ["colour"]
     svc.close(rid, "improved")
+    with pytest.raises(ValidationFailed) as exc:
+        svc.perform(rid, "reopen", reopen_reason="Back again after the holidays", reopend_on=days_ago(1))
+    assert list(exc.value.problems) == ["reopend_on"]
     for reason in ("", "  ", "ok"):
         with pytest.raises(ValidationFailed) as exc:
             svc.reopen(rid, reason)

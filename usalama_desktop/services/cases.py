@@ -265,16 +265,24 @@ class CaseService(RecordService):
                 index = pending[0] if len(pending) == 1 else None
             if not isinstance(index, int):
                 raise UsalamaError(_("Say which referral the result belongs to."))
-            return self.record_referral_result(record_id, index, kwargs.get(flow.referral_result),
-                                               kwargs.get(flow.referral_result_date), expected_revision)
+            result, result_on = kwargs.pop(flow.referral_result, None), kwargs.pop(flow.referral_result_date, None)
+            self._no_other_fields(kwargs)
+            return self.record_referral_result(record_id, index, result, result_on, expected_revision)
         if key == CLOSE:
             outcome = kwargs.pop(flow.outcome_field, None)
             closed_on = kwargs.pop(flow.closed_field, None)
             return self.close(record_id, outcome, closed_on, expected_revision, **kwargs)
         if key == REOPEN:
-            return self.reopen(record_id, kwargs.get(flow.reopen_reason_field) or "",
-                               kwargs.get(flow.reopened_field), expected_revision)
+            reason, reopened_on = kwargs.pop(flow.reopen_reason_field, None), kwargs.pop(flow.reopened_field, None)
+            self._no_other_fields(kwargs)
+            return self.reopen(record_id, reason or "", reopened_on, expected_revision)
         return self.set_step(record_id, key, kwargs, expected_revision)
+
+    @staticmethod
+    def _no_other_fields(left: Mapping[str, Any]) -> None:
+        if left:
+            raise ValidationFailed({name: [_("This form has no field called {name}.").format(name=name)]
+                                    for name in sorted(left)})
 
     # --- reading a case --------------------------------------------------------------------------------------
 
