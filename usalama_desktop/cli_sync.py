@@ -178,6 +178,13 @@ def cmd_submissions(args) -> int:
             if s.rejected:
                 line += "\t" + _("{n} refused; last: {reason}").format(n=s.rejected, reason=s.last_rejected_reason)
             out(line)
+        from .sync.importer import rejected
+
+        refused = rejected(session, limit=20)
+        if refused:
+            out(_("Refused bundles (newest first):"))
+            for r in refused:
+                out(f"  {r['at'][:16].replace('T', ' ')}\t{r['file']}\t{r['reason']}")
     finally:
         session.close()
     return 0
