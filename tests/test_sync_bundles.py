@@ -366,3 +366,51 @@ def test_the_fast_row_encoder_says_what_the_general_encoder_says(with_testform, 
                 assert fast.values == general.values, (form_name, profile)
                 compared += 1
     assert compared == 4
+
+
+def test_cancel_stops_export_and_import_with_nothing_saved(pair, stick):
+    from usalama_desktop.errors import Cancelled
+
+    from .test_sync_support import table_hashes
+
+    agency, coord = pair
+    add_incidents(agency, 1200)
+
+    def cancel_at(point):
+        def progress(done, total):
+            if done >= point:
+                raise Cancelled("stopped")
+        return progress
+
+    with pytest.raises(Cancelled):
+        export_bundle(agency, stick, progress=cancel_at(600))
+    assert list(stick.iterdir()) == []
+    result = export_bundle(agency, stick)
+    assert result.records == 1200 and result.skipped_sequences == [1]
+    before = table_hashes(coord.db)
+    with pytest.raises(Cancelled):
+        import_bundle(coord, result.path, progress=cancel_at(1))
+    assert table_hashes(coord.db) == before  # a cancelled import is not a refusal: not even an audit row
+    assert import_bundle(coord, result.path).stats.new == 1200
+
+
+def test_the_tracker_flags_late_agencies_and_shows_gaps(pair, stick):
+    from usalama_desktop import clock
+    from usalama_desktop.sync.tracker import late_text, submissions
+
+    agency, coord = pair
+    [sub] = submissions(coord)
+    assert sub.late and late_text(sub) == "nothing received yet"
+    add_incidents(agency, 1)
+    first = export_bundle(agency, stick)
+    export_bundle(agency, stick)  # bundle 2 never reaches the coordinator
+    add_incidents(agency, 1, "X")
+    third = export_bundle(agency, stick)
+    import_bundle(coord, first.path)
+    import_bundle(coord, third.path)
+    [sub] = submissions(coord)
+    assert sub.last_sequence == 3 and sub.age_days == 0 and sub.gaps == [(2, 2)]
+    assert sub.gap_text == "bundles 2 from Kilimani Police Station missing"
+    clock.shift(40 * 24 * 3600 * 1000)
+    [sub] = submissions(coord)
+    assert sub.late and sub.age_days == 40 and "late" in late_text(sub)

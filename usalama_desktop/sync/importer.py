@@ -220,8 +220,17 @@ class _PayloadSource:
         self.sha = hashlib.sha256()
         self.buf = b""
         self.done = 0
+        self.error: BaseException | None = None
 
     def read(self, n: int = -1) -> bytes:
+        try:
+            return self._read(n)
+        except BaseException as exc:
+            # pyrage may turn an exception raised here into its own DecryptError: keep ours to raise it again.
+            self.error = exc
+            raise
+
+    def _read(self, n: int) -> bytes:
         if not self.buf:
             chunk = next(self.chunks, b"")
             if chunk:
@@ -253,8 +262,16 @@ class _PayloadSink:
         self.out_bytes = 0
         self.n = 0
         self.counts: dict[str, dict[str, int]] = {}
+        self.error: BaseException | None = None
 
     def write(self, data) -> int:
+        try:
+            return self._write(data)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def _write(self, data) -> int:
         data = bytes(data)
         self.in_bytes += len(data)
         buf = data
@@ -327,6 +344,8 @@ def _merge_payload(session, reader: BundleReader, checked: Checked,
     try:
         pyrage.decrypt_io(source, sink, [identity])
     except pyrage.DecryptError:
+        if source.error is not None or sink.error is not None:
+            raise (source.error or sink.error) from None
         raise BundleRejected("decrypt", _("The bundle could not be decrypted with this installation's key; nothing "
                                           "was imported. Ask the sender to export it again for this coordinator.")
                              ) from None
