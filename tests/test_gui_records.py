@@ -235,3 +235,25 @@ def test_filters_limit_the_count(env):
     svc.create(incident(occurred_on="2024-04-01", reported_on="2024-04-01", agency_ref="M3"))
     assert svc.count(Query(date_from="2024-03-01", date_to="2024-03-31")) == 2
     assert svc.count(Query(date_from="2024-03-15", date_to="2024-04-30")) == 2
+
+
+def test_module_specific_imports_are_in_the_forms_menu(qtbot, shell, make_env):  # noqa: F811
+    env = make_env("community_safety_forum")
+    sh = shell(env.folder)
+    sh.start()
+    login_through_dialog(qtbot, sh, user="clerk")
+    qtbot.waitUntil(lambda: sh.window is not None, timeout=10000)
+    page = sh.window.show_page("records:police_rating")
+    labels = [a.text() for a in page.more.menu().actions()]
+    assert "Import text messages (SMS platform)…" in labels and "Import a spreadsheet…" in labels
+    action = next(a for a in page.more.menu().actions() if a.text().startswith("Import text messages"))
+    action.trigger()
+    from usalama_desktop.ui.community_imports import SmsImportDialog
+
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SmsImportDialog))
+    assert dialog.isVisible()
+    dialog.close()
+    survey = sh.window.show_page("records:survey_response")
+    assert any(a.text().startswith("Import a KoboToolbox") for a in survey.more.menu().actions())
+    incidents = sh.window.show_page("records:incident")
+    assert not any(a.text().startswith("Import text") for a in incidents.more.menu().actions())

@@ -8,7 +8,7 @@ import importlib.util
 from ..errors import UsalamaError
 from ..forms.fields import FieldError, parse_date
 from ..forms.registry import get_form
-from ..i18n import _
+from ..i18n import L, _
 from ..permissions import own_agency_only
 from ..services.records import Query, RecordService
 from .list_model import RecordListModel
@@ -36,6 +36,18 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+# Module-specific ways in, shown in a form's menu: (modules, action needed, label, "module:callable(window)").
+EXTRA_ACTIONS = [
+    (("police_ratings", "complaints"), "import", L("Import text messages (SMS platform)…",
+                                                   "Leta jumbe za simu (jukwaa la SMS)…"),
+     "usalama_desktop.ui.community_imports:sms_import_dialog"),
+    (("safety_audit",), "import", L("Import a KoboToolbox / ODK export…", "Leta data kutoka KoboToolbox / ODK…"),
+     "usalama_desktop.ui.community_imports:kobo_import_dialog"),
+    (("safety_audit",), "report", L("Survey results by ward…", "Matokeo ya utafiti kwa wadi…"),
+     "usalama_desktop.ui.community_imports:SurveyResultsDialog"),
+]
+
+
 class RecordsPage(QWidget):
     def __init__(self, window, form_name: str):
         super().__init__()
@@ -58,7 +70,7 @@ class RecordsPage(QWidget):
         self.drafts_button.hide()
         top.addWidget(self.drafts_button)
         self.more = QToolButton()
-        self.more.setText(_("Excel…"))
+        self.more.setText(_("Import and export…"))
         self.more.setObjectName("records_excel")
         self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.more)
@@ -68,6 +80,9 @@ class RecordsPage(QWidget):
             if self.service.can("export"):
                 menu.addAction(_("Export these records…"), self.export_file)
             menu.addAction(_("Blank template…"), self.template)
+        for modules, action, label, target in EXTRA_ACTIONS:
+            if self.form.module in modules and self.service.can(action) and _has(target.split(":")[0]):
+                menu.addAction(label.text(), lambda t=target: self.run_extra(t))
         self.more.setMenu(menu)
         self.more.setVisible(bool(menu.actions()))
         top.addWidget(self.more)
@@ -267,6 +282,15 @@ class RecordsPage(QWidget):
         if drafts:
             draft = drafts[0]
             self.open_record(draft["record_id"], draft=draft)
+
+    def run_extra(self, target: str):
+        module, name = target.split(":")
+        result = getattr(importlib.import_module(module), name)(self.window)
+        if hasattr(result, "finished"):
+            result.finished.connect(lambda *_a: self.model.refresh())
+        if hasattr(result, "open") and not result.isVisible():
+            result.open()
+        return result
 
     # --- spreadsheets ---------------------------------------------------------------------------------------------
 
