@@ -31,11 +31,10 @@ from ..i18n import _
 from ..store.hlc import MAX_DRIFT_MS, Stamp
 from . import safejson
 from .keys import UUID
-from .limits import CLOCK_AHEAD_DAYS, MAX_JSON_DEPTH, MAX_RECORD_BYTES, BundleRejected, safe_name
+from .limits import BAD_TEXT, CLOCK_AHEAD_DAYS, MAX_JSON_DEPTH, MAX_RECORD_BYTES, BundleRejected, safe_name
 from .profiles import REFERRAL, Carried, carried, consent_given
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?Z$")
-_BAD_LINE = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
 DOC_KEYS = frozenset({"form", "spine", "values"})
 SPINE_ORDER = ("id", "agency_id", "installation_id", "hlc", "vclock", "revision", "created_by", "created_at",
                "updated_by", "updated_at", "deleted", "deleted_reason")
@@ -282,7 +281,7 @@ class RecordChecker:
             raise self.refuse(n, "revision")
         for k in ("created_by", "updated_by"):
             v = spine[k]
-            if not isinstance(v, str) or not 1 <= len(v) <= 64 or _BAD_LINE.search(v):
+            if not isinstance(v, str) or not 1 <= len(v) <= 64 or BAD_TEXT.search(v):
                 raise self.refuse(n, k)
         for k in ("created_at", "updated_at"):
             if not self._timestamp(spine[k]):
@@ -291,7 +290,7 @@ class RecordChecker:
             raise self.refuse(n, "deleted")
         reason = spine["deleted_reason"]
         if reason is not None and (not spine["deleted"] or not isinstance(reason, str) or len(reason) > 500
-                                   or _BAD_LINE.search(reason)):
+                                   or BAD_TEXT.search(reason)):
             raise self.refuse(n, "deleted_reason")
         return spine
 

@@ -33,7 +33,7 @@ from ..store.schema import get_meta, set_meta
 from . import codec, minisign
 from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader, BundleWriter
 from .keys import RELAY_TYPES, Identity, Peer, card_file_stem, find_peer, load_identity, local_card
-from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected
+from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected, PullSource
 from .manifest import serialise, trusted_comment
 from .profiles import OBSERVATORY, PROFILES, REFERRAL, consent_given
 
@@ -67,23 +67,14 @@ class ExportResult:
         return sum(c["tombstones"] for c in self.counts.values())
 
 
-class _GzipSource:
-    """A file-like ``read`` over NDJSON lines, gzip-compressed on the fly (pyrage pulls 8 KiB at a time)."""
+class _GzipSource(PullSource):
+    """NDJSON lines, gzip-compressed on the fly, for pyrage to pull (8 KiB at a time)."""
 
     def __init__(self, lines: Iterator[bytes]):
         self.lines = lines
         self.z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
         self.buf = bytearray()
         self.done = False
-        self.error: BaseException | None = None
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            return self._read(n)
-        except BaseException as exc:
-            # pyrage turns an exception raised here into its own EncryptError; keep ours to raise it again.
-            self.error = exc
-            raise
 
     def _read(self, n: int) -> bytes:
         while (n is None or n < 0 or len(self.buf) < n) and not self.done:
@@ -104,11 +95,6 @@ class _GzipSource:
         out = bytes(self.buf[:n])
         del self.buf[:n]
         return out
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 def party(peer_or_card: Peer | dict[str, Any]) -> dict[str, str]:

@@ -46,6 +46,7 @@ from .limits import (
     SEQUENCE_WINDOW,
     BundleRejected,
     NeedsConfirmation,
+    PullSource,
     safe_name,
 )
 from .manifest import Manifest, parse, trusted_comment
@@ -210,7 +211,7 @@ def _check_sequence(db, checked: Checked, accept_jump: bool) -> list[str]:
 # --- payload -----------------------------------------------------------------------------------------------------
 
 
-class _PayloadSource:
+class _PayloadSource(PullSource):
     """The encrypted payload read from the bundle a second time, hashed again, with progress and cancel."""
 
     def __init__(self, chunks: Iterator[bytes], total: int, progress: Callable[[int, int], None] | None):
@@ -220,15 +221,6 @@ class _PayloadSource:
         self.sha = hashlib.sha256()
         self.buf = b""
         self.done = 0
-        self.error: BaseException | None = None
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            return self._read(n)
-        except BaseException as exc:
-            # pyrage may turn an exception raised here into its own DecryptError: keep ours to raise it again.
-            self.error = exc
-            raise
 
     def _read(self, n: int) -> bytes:
         if not self.buf:
@@ -243,11 +235,6 @@ class _PayloadSource:
             n = len(self.buf)
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 class _PayloadSink:

@@ -25,13 +25,12 @@ from ..permissions import require
 from ..reference import AGENCY_TYPE_IDS, counties
 from ..store.db import Database
 from . import minisign, safejson
-from .limits import MAX_CARD_BYTES, safe_name
+from .limits import BAD_TEXT, MAX_CARD_BYTES, safe_name
 
 CARD_FORMAT = "usalama-agency-card"
 CARD_VERSION = 1
 CARD_SUFFIX = ".card.json"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
 RELAY_TYPES = frozenset({"community_safety_forum"})  # agency types that pass merged data onward by default
 
 
@@ -200,7 +199,7 @@ def parse_card(data: bytes) -> dict[str, Any]:
         if not UUID.match(card[k]):
             raise _bad_card(k)
     name = card["agency_name"]
-    if not name.strip() or len(name) > 120 or _BAD_TEXT.search(name):
+    if not name.strip() or len(name) > 120 or BAD_TEXT.search(name):
         raise _bad_card("agency name")
     if card["agency_type"] not in AGENCY_TYPE_IDS:
         raise _bad_card("agency type")

@@ -7,6 +7,8 @@ at most a few reads (THREATS 29-37).
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ImportRejected
 
 FORMAT = "usalama-bundle"
@@ -54,3 +56,29 @@ def safe_name(text: object, limit: int = 60) -> str:
     shown = str(text).encode("ascii", "backslashreplace").decode("ascii")
     shown = "".join(ch if 32 <= ord(ch) < 127 else f"\\x{ord(ch):02x}" for ch in shown)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+# Control characters, bidirectional overrides and the byte-order mark: never allowed in a name or short text.
+BAD_TEXT = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+class PullSource:
+    """A file-like ``read`` for pyrage to pull from. pyrage may replace an exception raised inside ``read`` with its
+    own error, so the original is kept in ``error`` for the caller to raise again."""
+
+    error: BaseException | None = None
+
+    def _read(self, n: int) -> bytes:
+        raise NotImplementedError
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._read(n)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)

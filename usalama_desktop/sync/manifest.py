@@ -16,6 +16,7 @@ from . import safejson
 from .keys import UUID
 from .limits import (
     ALGORITHMS,
+    BAD_TEXT,
     FORMAT,
     FORMAT_VERSION,
     MAX_MANIFEST_BYTES,
@@ -34,7 +35,6 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 _FINGERPRINT = re.compile(r"^\d{5}( \d{5}){5}$")
 _FORM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_BAD_TEXT = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def serialise(manifest: dict[str, Any]) -> bytes:
@@ -72,7 +72,7 @@ def _party(p: Any, what: str) -> None:
         raise _bad(what)
     if not UUID.match(p["installation_id"]) or not UUID.match(p["agency_id"]) or not _HEX16.match(p["key_id"]):
         raise _bad(what)
-    if not _FINGERPRINT.match(p["fingerprint"]) or len(p["agency_name"]) > 120 or _BAD_TEXT.search(p["agency_name"]):
+    if not _FINGERPRINT.match(p["fingerprint"]) or len(p["agency_name"]) > 120 or BAD_TEXT.search(p["agency_name"]):
         raise _bad(what)
     if len(p["agency_type"]) > 40:
         raise _bad(what)
