@@ -141,7 +141,7 @@ def period_of(date: str | None, period: str) -> str | None:
 
 
 def period_expr(date_col: str, period: str) -> str:
-    """The same periods in SQL, for queries that group by them."""
+    """The same periods in SQL (a function per row: for small tables such as group activities)."""
     col = f'"{date_col}"'
     if period == "month":
         return f"substr({col}, 1, 7)"
@@ -177,9 +177,7 @@ def scores(session: Session, name: str, by: Sequence[str] | None = None, period:
            query: Query | None = None, min_n: int = MIN_N) -> ScoreTable:
     """Mean ratings and shares per group (default: per agency) and per period, for the rows this user may see.
 
-    ``by=()`` gives one row per period (the trend over all agencies); ``period=None`` one row per group. SQL sums
-    per stored name and period; names written in several ways are folded together here (lower() in SQL costs more
-    than the rest of the query with SQLCipher's memory protection on).
+    ``by=()`` gives one row per period (the trend over all agencies); ``period=None`` one row per group.
     """
     spec = spec_for(name)
     form = get_form(spec.form)
@@ -192,11 +190,10 @@ def scores(session: Session, name: str, by: Sequence[str] | None = None, period:
     ratings = rating_fields(form)
     flags = spec.flags
     where, params = RecordService(session, form).filter_sql(query or Query())
-    # Each group SQL hands back costs more here than a function per row, unless there are few: over all agencies,
-    # group by the stored date and cut periods below; per agency, cut periods in SQL. Typed names are folded below.
-    by_date = bool(period) and not by
+    # SQL groups by the stored names and dates (no function per row: with SQLCipher's memory protection each costs
+    # more than the rest of the query); names written in several ways and the days of a period are folded below.
     if period:
-        columns.append(f'"{form.date_field}"' if by_date else period_expr(form.date_field, period))
+        columns.append(f'"{form.date_field}"')
     keys = columns
     select = [*keys, "count(*)"]
     for r in ratings:
@@ -215,7 +212,7 @@ def scores(session: Session, name: str, by: Sequence[str] | None = None, period:
         shown = tuple(v.strip() if t and isinstance(v, str) else v for v, t in zip(values[:len(by)], typed,
                                                                                     strict=True))
         key = tuple(fold_text(v) if t else v for v, t in zip(shown, typed, strict=True))
-        row_period = (period_of(values[len(by)], period) if by_date else values[len(by)]) if period else None
+        row_period = period_of(values[len(by)], period) if period else None
         pos = len(keys)
         sums = merged.setdefault((*key, row_period), Merged(width))
         sums.add(int(values[pos]), values[pos + 1:], shown)
