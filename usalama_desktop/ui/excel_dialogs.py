@@ -41,11 +41,20 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
+from .tasks import report_error
 from .widgets import ErrorLabel
 
 AUTOMATIC = "__automatic__"
 NOT_IMPORTED = ""
 MAX_VALUES = 200  # distinct values listed per column for value mapping
+
+
+def show_inline(label: ErrorLabel, error: BaseException) -> None:
+    """The user's own problem goes under the form; anything else is ours, for the crash dialog."""
+    if isinstance(error, UsalamaError):
+        label.show_message(error.message)
+        return
+    report_error(error)
 
 
 def _dialog_parent(window) -> QWidget | None:
@@ -468,12 +477,7 @@ class ImportDialog(QDialog):
 
     def failed(self, error: BaseException) -> None:
         self.import_button.setEnabled(self.book is not None)
-        if isinstance(error, UsalamaError):
-            self.error.show_message(error.message)
-            return
-        from .tasks import report_error
-
-        report_error(error)
+        show_inline(self.error, error)
 
     def open_report(self) -> None:
         if self.report is not None and self.report.report_path is not None:
@@ -580,12 +584,7 @@ class ExportDialog(QDialog):
 
     def failed(self, error: BaseException) -> None:
         self.export_button.setEnabled(True)
-        if isinstance(error, UsalamaError):
-            self.error.show_message(error.message)
-            return
-        from .tasks import report_error
-
-        report_error(error)
+        show_inline(self.error, error)
 
 
 def save_template(window, form_name: str, path: str | Path | None = None, lang: str | None = None) -> Path | None:
