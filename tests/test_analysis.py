@@ -406,3 +406,51 @@ def test_labels_for_readers(seeded):
     assert an.label("agency", other) == OTHER
     assert an.label("month", "2024-12") == "Dec 2024"
     assert an.label("place_ward", None) == "Not recorded"
+
+
+def _with_blank_places(admin, n=5):
+    base = incident_values(random.Random(9), "police_station", dt.date(2025, 3, 9), 1)
+    rows = []
+    for i in range(n):
+        place = {"county": "047", "ward": None if i % 2 else "Kilimani", "village": None if i < 3 else "Yaya Centre"}
+        rows.append({**base, "place": place, "agency_ref": f"OB {900 + i}/03/2025",
+                     "occurred_time": None if i == 0 else base["occurred_time"]})
+    RecordService(admin, "incident").create_many(rows)
+
+
+@pytest.mark.parametrize("role", ["admin", "clerk"])
+def test_counting_without_sorting_agrees_with_a_plain_group_by(seeded, role):
+    env, admin, other, _values = seeded
+    _with_blank_places(admin)
+    an = incidents(env.login(role) if role != "admin" else admin)
+    filters = [Filter("2024-01-01", "2025-06-30"), Filter("2025-03-05", "2025-05-20"), Filter(),
+               Filter("2024-06", "2025-01", agency_ids=(other,)), Filter("2024-01-01", "2025-06-30", ward="Kilimani"),
+               Filter("2024-01-01", "2025-06-30", categories=("stealing", "robbery"))]
+    for flt in filters:
+        for by in (["offence_category"], ["agency", "offence_category"], ["occurred_time"],
+                   ["place_ward", "place_village"]):
+            fast = an.seek_rows(flt, by)
+            plain = an._plain_rows(flt, tuple(an.column(n) for n in by))
+            key = lambda r: tuple("" if x is None else str(x) for x in r)  # noqa: E731
+            assert sorted(fast, key=key) == sorted(plain, key=key), (flt, by)
+    assert any(r[0] is None for r in an.seek_rows(filters[0], ["place_ward", "place_village"]))
+
+
+def test_the_dashboard_never_sorts_rows_or_reads_the_table(seeded):
+    """Every query behind the dashboard's figures reads a covering index and groups in index order."""
+    _env, admin, other, _values = seeded
+    statements: list[str] = []
+    admin.db.conn.set_trace_callback(statements.append)
+    try:
+        dashboard(admin, Filter("2024-07-01", "2025-06-30"))
+        dashboard(admin, Filter("2024-07-01", "2025-06-30", agency_ids=(other,), ward="Kilimani"))
+    finally:
+        admin.db.conn.set_trace_callback(None)
+    selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))
+               and "incident" in s and "sqlite_master" not in s]
+    assert len(selects) > 20
+    for sql in selects:
+        plan = " | ".join(r[3] for r in admin.db.query("EXPLAIN QUERY PLAN " + sql))
+        assert "TEMP B-TREE" not in plan, (sql, plan)
+        assert "SCAN incident" not in plan or "COVERING INDEX" in plan, (sql, plan)
+        assert "SEARCH incident USING INDEX" not in plan, (sql, plan)  # an index that is not covering

@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 
 from ..forms.choices import get
 from ..forms.registry import ref
-from .core import AGENCY, MONTH_OF, Analysis, Filter, agency_names, allow, months_between, shift_month
+from .core import (
+    AGENCY,
+    MONTH_OF,
+    Analysis,
+    Filter,
+    agency_names,
+    allow,
+    month_end,
+    months_between,
+    shift_month,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,13 +108,13 @@ class CrimeClock:
 
 def crime_clock(an: Analysis, flt: Filter) -> CrimeClock:
     hours, approximate, unknown, blank = [0] * 24, dict.fromkeys(APPROXIMATE, 0), 0, 0
-    for value, n in an.rows(flt, [TIME]):
+    for value, n in an.seek_rows(flt, [TIME]):
         if value is None or value == "":
             blank += n
         elif value in approximate:
             approximate[value] += n
-        elif value.isdigit() and int(value) < 24:
-            hours[int(value)] += n
+        elif len(value) == 5 and value[2] == ":" and value[:2].isdigit() and int(value[:2]) < 24:
+            hours[int(value[:2])] += n
         else:
             unknown += n
     return CrimeClock(hours, approximate, unknown, blank)
@@ -135,26 +145,74 @@ class CrimeChart:
         return int(self.by_month.to_numpy().sum())
 
 
-def crime_chart(an: Analysis, flt: Filter) -> CrimeChart:
-    frame = an.counts(flt, [CATEGORY, MONTH_OF, AGENCY])
-    months = flt.months() or sorted(m for m in frame[MONTH_OF].dropna().unique())
-    by_month = _pivot(frame, CATEGORY, MONTH_OF, cols=months)
+def _day(text: str, last: bool) -> str:
+    """A period bound as a day: a month-only bound means its first (or last) day."""
+    return text if len(text) == 10 else (month_end(text) if last else f"{text}-01")
+
+
+@dataclass
+class _Cells:
+    """Counts by month and category (``frame``: columns month, offence_category, count) for ``months``: the one
+    computation behind the headline, the crime graph and the crime chart's months."""
+
+    frame: pd.DataFrame
+    months: list[str]
+
+    def by_month(self, months: Sequence[str]) -> pd.DataFrame:
+        """Months (rows, in the order given) by category (columns)."""
+        return _pivot(self.frame[self.frame[MONTH_OF].isin(months)], MONTH_OF, CATEGORY, rows=months)
+
+
+def _cells(an: Analysis, flt: Filter, months: Sequence[str], first_day: str) -> _Cells:
+    """Each month's slice of the (category, date) index searched once per category: the first month from
+    ``first_day``, the last up to the period's end."""
+    import pandas as pd
+
+    rows = []
+    last_day = _day(flt.date_to, True) if flt.date_to else None
+    for m in months:
+        lo = max(f"{m}-01", first_day)
+        hi = min(month_end(m), last_day) if last_day else month_end(m)
+        if lo <= hi:
+            rows.extend((m, cat, n) for cat, n in an.seek_rows(flt.between(lo, hi), [CATEGORY]))
+    return _Cells(pd.DataFrame(rows, columns=[MONTH_OF, CATEGORY, "count"]), list(months))
+
+
+def _chart_months(an: Analysis, flt: Filter) -> tuple[list[str], str]:
+    """The period's months and its first day; an open start begins with the oldest live record."""
+    if flt.date_from:
+        return months_between(flt.date_from, flt.end_month()), _day(flt.date_from, False)
+    oldest = an.oldest()
+    if oldest is None:
+        return [flt.end_month()], f"{flt.end_month()}-01"
+    return months_between(oldest, flt.end_month()), f"{oldest[:7]}-01"
+
+
+def crime_chart(an: Analysis, flt: Filter, cells: _Cells | None = None) -> CrimeChart:
+    """``cells``: counts already made for months that include the period (the dashboard's, shared with the graph),
+    used when the period starts on the first of a month."""
+    months, first_day = _chart_months(an, flt)
+    if cells is None or not first_day.endswith("-01") or not set(months) <= set(cells.months):
+        cells = _cells(an, flt, months, first_day)
+    by_month = cells.by_month(months).T
+    by_month = by_month.loc[by_month.sum(axis=1) > 0]
+    by_month.index.name, by_month.columns.name = CATEGORY, MONTH_OF
     order = by_month.sum(axis=1).sort_values(ascending=False, kind="stable").index
-    by_month = by_month.loc[order]
+    import pandas as pd
+
+    frame = pd.DataFrame(an.seek_rows(flt, [AGENCY, CATEGORY]), columns=[AGENCY, CATEGORY, "count"])
     names = agency_names(an.session)
     agencies = sorted(frame[AGENCY].unique(), key=lambda a: names.get(a, a)) if len(frame) else []
     by_agency = _pivot(frame, CATEGORY, AGENCY, rows=order, cols=agencies)
-    return CrimeChart(by_month, by_agency, months, {a: names.get(a, a) for a in agencies})
+    return CrimeChart(by_month.loc[order].astype("int64"), by_agency, months, {a: names.get(a, a) for a in agencies})
 
 
 # --- crime graph and headline ---------------------------------------------------------------------------------------
 
 
-def _monthly(an: Analysis, flt: Filter, first: str) -> pd.DataFrame:
-    """Counts by month (rows, oldest first, every month from ``first`` to the period's end) and category."""
-    end = flt.end_month()
-    frame = an.counts(flt.between(f"{first}-01", flt.date_to or None), [MONTH_OF, CATEGORY])
-    return _pivot(frame, MONTH_OF, CATEGORY, rows=months_between(first, end))
+def _window(an: Analysis, flt: Filter, first: str) -> _Cells:
+    """Counts for every month from ``first`` to the period's end."""
+    return _cells(an, flt, months_between(first, flt.end_month()), f"{first}-01")
 
 
 @dataclass
@@ -192,7 +250,8 @@ def crime_graph(an: Analysis, flt: Filter, main: int = 5) -> CrimeGraph:
     """The 12 months ending with the period's last month, for the ``main`` busiest categories (or the filter's
     categories when it names some), each beside the same month a year before."""
     end = flt.end_month()
-    return _graph(_monthly(an, flt, shift_month(end, -23)), end, main, flt.categories)
+    window = _window(an, flt, shift_month(end, -23))
+    return _graph(window.by_month(window.months), end, main, flt.categories)
 
 
 @dataclass
@@ -234,7 +293,8 @@ def _headline(monthly: pd.DataFrame, end: str, top: int) -> Headline:
 
 def headline(an: Analysis, flt: Filter, top: int = 3) -> Headline:
     end = flt.end_month()
-    return _headline(_monthly(an, flt, shift_month(end, -12)), end, top)
+    window = _window(an, flt, shift_month(end, -12))
+    return _headline(window.by_month(window.months), end, top)
 
 
 # --- places ---------------------------------------------------------------------------------------------------------
@@ -251,7 +311,9 @@ class Places:
 
 
 def top_places(an: Analysis, flt: Filter, limit: int = 10) -> Places:
-    frame = an.counts(flt, [WARD, VILLAGE])
+    import pandas as pd
+
+    frame = pd.DataFrame(an.seek_rows(flt, [WARD, VILLAGE]), columns=[WARD, VILLAGE, "count"])
     wards = (frame.groupby(WARD, dropna=False, sort=False)["count"].sum().reset_index()
              .sort_values(["count", WARD], ascending=[False, True], kind="stable"))
     by_village = (frame.sort_values(["count", WARD, VILLAGE], ascending=[False, True, True], kind="stable")
@@ -338,10 +400,12 @@ class Dashboard:
 
 
 def dashboard(session: Session, flt: Filter, main: int = 5, places: int = 10) -> Dashboard:
-    """Every figure of the observatory dashboard. The headline and the graph share one monthly count (the same
-    months, the same numbers); the rest each make one grouped query over the period."""
+    """Every figure of the observatory dashboard. The headline, the chart and the graph share one count by month,
+    agency and category over the 24 months to the period's end (the same months, the same numbers); the clock and
+    the places each search their own index over the period."""
     an = incidents(session)
     end = flt.end_month()
-    monthly = _monthly(an, flt, shift_month(end, -23))
-    return Dashboard(flt, _headline(monthly, end, 3), crime_clock(an, flt), crime_chart(an, flt),
+    window = _window(an, flt, shift_month(end, -23))
+    monthly = window.by_month(window.months)
+    return Dashboard(flt, _headline(monthly, end, 3), crime_clock(an, flt), crime_chart(an, flt, window),
                      _graph(monthly, end, main, flt.categories), top_places(an, flt, places))

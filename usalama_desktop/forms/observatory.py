@@ -104,6 +104,17 @@ INCIDENT = Form(
     place_field="place",
     title_fields=("agency_ref", "offence_category", "occurred_on"),
     list_columns=("occurred_on", "agency_ref", "offence_category", "place", "status", "victim_count"),
+    # The analysis module's figures (analysis/core.py, "counting without sorting"): each index starts with the
+    # tombstone flag and the grouped columns, then the date, then the dashboard's filters, so a figure searches the
+    # period's slice once per value and never sorts rows (a sort costs ~2.5 us a row under SQLCipher's memory
+    # protection: 0.9 s for a year of a million incidents). Category by month; agency by category; time of day;
+    # ward and village.
+    indexes=(
+        ("deleted", "offence_category", "occurred_on", "agency_id", "place_ward"),
+        ("deleted", "agency_id", "offence_category", "occurred_on", "place_ward"),
+        ("deleted", "occurred_time", "occurred_on", "agency_id", "offence_category", "place_ward"),
+        ("deleted", "place_ward", "place_village", "occurred_on", "agency_id", "offence_category"),
+    ),
     sections=(
         Section(L("Report", "Ripoti"), (
             Field("agency_ref", TEXT, L("Agency reference (OB, register or file number)",

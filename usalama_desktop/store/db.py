@@ -34,6 +34,11 @@ _LEGACY_PROBES = [
 ]
 
 CACHE_KIB = 65536
+# SQLCipher's memory protection makes each allocation outside a connection's small lookaside pool cost two system
+# calls (mlock, munlock). Cached prepared statements hold that pool: with Python's default of 128 cached
+# statements, a GROUP BY of 40,000 groups took 2.6 s instead of 0.06 s once a session had run a few dozen
+# different statements. A handful keeps the pool free (bench/dashboard.py).
+STATEMENT_CACHE = 4
 DatabaseError = sqlcipher3.DatabaseError
 Row = sqlcipher3.Row
 
@@ -81,7 +86,8 @@ def _key_pragma(key: bytes) -> str:
 
 
 def _connect(path: Path) -> sqlcipher3.Connection:
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0,
+                              cached_statements=STATEMENT_CACHE)
     # SQLCipher logs decryption failures to stderr by default; the level is process-wide.
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute("PRAGMA cipher_memory_security = ON")
