@@ -1,7 +1,7 @@
 """Exchange bundles: export and import+merge of 100,000 incidents beside raw SQLCipher reads and writes of the same
 rows in the same run, and the peak memory of importing a 1,000,000-record bundle.
 
-Run: .venv/bin/python bench/bundles.py [N] [BIG]     (defaults 100,000 and 1,000,000; BIG 0 skips the memory run)
+Run: .venv/bin/python bench/bundles.py [N] [BIG]     (defaults 100,000 and 1,000,000; 0 skips either part)
 
 * Export: ``export_bundle`` of every incident of the cached bench installation (``gen_incidents.ensure_db(N)``, a
   forum coordinator holding twelve agencies' records), written to a temporary name, renamed, read back and verified.
@@ -204,9 +204,11 @@ def measure_memory(big: int, work: Path) -> dict:
 def main(n: int = 100_000, big: int = 1_000_000) -> str:
     work = Path(tempfile.mkdtemp(prefix="usalama-bundles-"))
     try:
-        rows, info = measure_100k(n, work)
-        text = table(f"Exchange bundles, {info['records']:,} incidents (export {info['export_rate']:,.0f} records/s, "
-                     f"import + merge {info['import_rate']:,.0f} records/s)", rows)
+        text = ""
+        if n:
+            rows, info = measure_100k(n, work)
+            text = table(f"Exchange bundles, {info['records']:,} incidents (export {info['export_rate']:,.0f} "
+                         f"records/s, import + merge {info['import_rate']:,.0f} records/s)", rows)
         if big:
             mem = measure_memory(big, work)
             text += ("\n\n" + f"### Importing a {mem['records']:,}-record bundle ({mem['bundle_mb']:.0f} MB)\n\n"
