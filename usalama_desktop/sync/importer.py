@@ -183,7 +183,8 @@ def describe_gaps(ranges: list[tuple[int, int]], agency: str) -> str:
     return _("bundles {numbers} from {agency} missing").format(numbers=", ".join(parts), agency=agency)
 
 
-def _check_sequence(db, checked: Checked, accept_jump: bool) -> list[str]:
+def _check_sequence(db, checked: Checked, accept_jump: bool) -> tuple[list[str], bool]:
+    """Refuse a reused number or an unconfirmed jump; returns notes for the user and whether a jump was confirmed."""
     m, peer = checked.manifest, checked.peer
     seq = m["sequence"]
     seen = _seen(db, peer.installation_id)
@@ -203,9 +204,10 @@ def _check_sequence(db, checked: Checked, accept_jump: bool) -> list[str]:
     if seq < last:
         notes.append(_("Bundle {seq} is older than the last one imported from {agency} ({last}); it was imported to "
                        "fill the gap.").format(seq=seq, agency=peer.agency_name, last=last))
-    if seq > last + SEQUENCE_WINDOW:
+    jumped = seq > last + SEQUENCE_WINDOW
+    if jumped:
         notes.append(_("The jump from bundle {last} to {seq} was confirmed.").format(last=last, seq=seq))
-    return notes
+    return notes, jumped
 
 
 # --- payload -----------------------------------------------------------------------------------------------------
@@ -370,7 +372,7 @@ def import_bundle(session, source: Path | bytes, accept_jump: bool = False, file
                 return ImportResult(name, "already", _("Already imported on {date}; nothing changed.").format(
                     date=done[0][:10]), m["bundle_id"], peer, m["sequence"], m["profile"],
                     gaps=gaps(db, peer.installation_id))
-            notes = _check_sequence(db, checked, accept_jump)
+            notes, jumped = _check_sequence(db, checked, accept_jump)
             with db.transaction():
                 stats = _merge_payload(session, reader, checked, progress)
                 cp = m["audit_checkpoint"]
@@ -385,8 +387,7 @@ def import_bundle(session, source: Path | bytes, accept_jump: bool = False, file
                 session.audit("bundle.import", "sync", name, {
                     "bundle": m["bundle_id"], "sender": peer.installation_id, "sequence": m["sequence"],
                     "profile": m["profile"], "records": stats.received, "applied": stats.applied,
-                    "conflicts": stats.conflicts, "held": stats.held, "jump_confirmed": any(
-                        n.startswith("The jump") for n in notes)})
+                    "conflicts": stats.conflicts, "held": stats.held, "jump_confirmed": jumped})
     except BundleRejected as exc:
         with db.transaction():
             session.audit("bundle.rejected", "sync", name, {"code": exc.code, "reason": exc.message, **context})
