@@ -95,12 +95,18 @@ def _seed(session, other_id: str, n: int = 420, seed: int = 7) -> list[dict]:
     return out
 
 
+def add_agency(session, name: str = OTHER) -> str:
+    """Another member agency of the forum (as a bundle from it would add), for records keyed in at the forum."""
+    agency_id = uuid7()
+    session.db.execute("INSERT INTO agencies(id, name, type, county, is_local, created_at) VALUES (?,?,?,?,0,?)",
+                       (agency_id, name, "police_station", "047", clock.now_iso()))
+    return agency_id
+
+
 @pytest.fixture
 def seeded(env):
     admin = env.login("admin")
-    other = uuid7()
-    admin.db.execute("INSERT INTO agencies(id, name, type, county, is_local, created_at) VALUES (?,?,?,?,0,?)",
-                     (other, OTHER, "police_station", "047", clock.now_iso()))
+    other = add_agency(admin)
     values = _seed(admin, other)
     return env, admin, other, values
 

@@ -13,9 +13,9 @@ from usalama_desktop.analysis import Filter
 from usalama_desktop.analysis.observatory import crime_chart, crime_clock, dashboard, incidents
 from usalama_desktop.demo_data.observatory import incident_values
 from usalama_desktop.services.records import RecordService
-from usalama_desktop.store.ids import uuid7
 from usalama_desktop.ui.qt import QDate
 
+from .test_analysis import add_agency
 from .test_gui_shell import login_through_dialog, shell  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.gui
@@ -26,9 +26,7 @@ OTHER = "Kawangware Police Station (TEST)"
 def data(env):
     """About 400 incidents over the last 16 months for this station and one other agency."""
     admin = env.login("admin")
-    other = uuid7()
-    admin.db.execute("INSERT INTO agencies(id, name, type, county, is_local, created_at) VALUES (?,?,?,?,0,?)",
-                     (other, OTHER, "police_station", "047", clock.now_iso()))
+    other = add_agency(admin, OTHER)
     rng = random.Random(11)
     today = clock.today()
     rows = {admin.agency.id: [], other: []}

@@ -377,19 +377,19 @@ class Analysis:
             if blank:
                 out += self._blank(source, where, params, prefix, column)
             return out
-        if len(rest) == 1 and values:
-            # Two columns: one statement over every pair of values (agencies x categories) when that is not many
-            # more searches than the pairs that exist; else one statement per value of the first (wards).
-            below = {v: self._present(source, rest[0], (*prefix, (column, v))) for v in values}
-            union = list({x for vals, _blank in below.values() for x in vals})
-            if len(values) * len(union) <= 2 * sum(len(vals) for vals, _blank in below.values()) + 64:
+        second = self._index(("deleted", rest[0])) if len(rest) == 1 and values and not prefix else None
+        if second is not None:
+            # Two columns whose second leads another index too (agency, category): the values of each are found
+            # there, and one statement searches every pair; pairs that do not exist cost one quick search each.
+            union, blank_below = self._present(f'"{self.form.table_spec.name}" INDEXED BY "{second}"', rest[0], ())
+            if len(values) * max(len(union), 1) <= 5000:
                 if union:
-                    out += self._group(source, where, params, prefix, [(column, values), (rest[0], union)])
-                for v, (_vals, blank_below) in below.items():
-                    if blank_below:
-                        out += self._blank(source, where, params, (*prefix, (column, v)), rest[0])
+                    out += self._group(source, where, params, (), [(column, values), (rest[0], union)])
+                if blank_below:
+                    out += [(v, None, n) for v, n in self._group(source, where + [f'"{rest[0]}" IS NULL'], params,
+                                                                   (), [(column, values)])]
                 if blank:
-                    out += self._seek(source, where, params, columns, (*prefix, (column, None)))
+                    out += self._seek(source, where, params, columns, ((column, None),))
                 return out
         for v in [*values, *([None] if blank else [])]:
             out += self._seek(source, where, params, columns, (*prefix, (column, v)))
