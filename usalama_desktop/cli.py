@@ -334,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_("usalama: stopped."), file=sys.stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:
+        # Output piped into `head` and the reader left: not an error of ours. Keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

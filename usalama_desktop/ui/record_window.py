@@ -76,6 +76,8 @@ class RecordWindow(QMainWindow):
                 CasePanel = None  # noqa: N806 - the case panel lands with the case modules
             if CasePanel is not None:
                 self.case_panel = CasePanel(self)
+                # A step (session, referral, close) is its own saved revision: show it, and edit from there on.
+                self.case_panel.changed.connect(self._step_saved)
                 layout.addWidget(self.case_panel)
         layout.addWidget(self.view, 1)
         self.setCentralWidget(body)
@@ -146,6 +148,11 @@ class RecordWindow(QMainWindow):
             self._update_actions()
 
         self.tasks.run(lambda: self.service.get(record_id), loaded)
+
+    def _step_saved(self, record_id: str) -> None:
+        self.record_id = record_id
+        self.saved.emit(record_id)
+        self._load(record_id)
 
     def _update_title(self):
         what = self.form.title.text()
