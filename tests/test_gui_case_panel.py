@@ -191,3 +191,30 @@ def test_the_record_window_embeds_the_panel(qtbot, shell, make_env):  # noqa: F8
     qtbot.waitUntil(lambda: panel.state is not None, timeout=10000)
     assert panel.state["status"] == "open" and "close" in panel.buttons
     window.close()
+
+
+def test_a_step_in_the_panel_reloads_the_record_window_so_saving_after_it_works(qtbot, shell, make_env):  # noqa: F811
+    env = make_env("school")
+    rid = CaseService(env.login("counsellor"), "counselling").open(counselling())
+    sh = shell(env.folder)
+    sh.start()
+    login_through_dialog(qtbot, sh, user="couns")
+    qtbot.waitUntil(lambda: sh.window is not None, timeout=10000)
+    page = sh.window.show_page("records:counselling_case")
+    qtbot.waitUntil(lambda: page.loaded and not page.model.loading, timeout=10000)
+    window = page.open_record(rid)
+    panel = window.case_panel
+    qtbot.waitUntil(lambda: panel.state is not None and window.revision == 1, timeout=10000)
+    click(qtbot, panel.buttons["add_session"])
+    dialog = panel.dialog
+    dialog.editors["held_on"].set_value(days_ago(2))
+    dialog.editors["session_type"].set_value("individual")
+    click(qtbot, dialog.ok)
+    qtbot.waitUntil(lambda: window.revision == 2, timeout=10000)
+    assert len(window.view.repeats["sessions"].rows) == 1  # the window shows the new session
+    window.view.editors["risk_level"].set_value("high")
+    window.view.dirty = True
+    window.save()
+    qtbot.waitUntil(lambda: window.revision == 3 and not window.saving, timeout=10000)
+    assert "Saved" in window.banner.text()
+    window.close()
