@@ -237,6 +237,7 @@ COMMAND_MODULES: list[str] = [
     "usalama_desktop.cli_community",
     "usalama_desktop.cli_sync",
     "usalama_desktop.cli_reports",
+    "usalama_desktop.cli_privacy",
 ]
 
 

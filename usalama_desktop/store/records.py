@@ -209,7 +209,7 @@ class RecordWriter:
                          {"form": spec.name, "revision": new["revision"]})
             return new["revision"]
 
-    def erase(self, spec: TableSpec, record_id: str, reason: str, username: str) -> None:
+    def erase(self, spec: TableSpec, record_id: str, reason: str, username: str, checkpoint: bool = True) -> None:
         """Remove a record and every copy of its values (history, search index, drafts) for good.
 
         With secure_delete on, SQLite zeroes the freed space; the audit keeps the event (who, when, which id) but
@@ -224,11 +224,16 @@ class RecordWriter:
                 self.db.execute(f'DELETE FROM "{spec.child_table(child.name)}" WHERE parent_rid = ?', (row["rid"],))
             self.db.execute("DELETE FROM revisions WHERE tbl = ? AND record_id = ?", (spec.name, record_id))
             self.db.execute("DELETE FROM drafts WHERE record_id = ?", (record_id,))
+            # Copies kept by the exchange: losing versions of conflicts, merge layers, quarantined versions.
+            for table in ("sync_conflicts", "sync_layers", "sync_quarantine", "sync_provenance"):
+                if self.db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)):
+                    self.db.execute(f'DELETE FROM "{table}" WHERE record_id = ?', (record_id,))
             self.db.execute(f'DELETE FROM "{spec.name}" WHERE rid = ?', (row["rid"],))
             audit.append(self.db, username, "record.erase", spec.module, record_id,
                          {"form": spec.name, "reason_length": len(reason)})
-        # Fold the WAL back so freed pages are overwritten in the main file too.
-        self.db.checkpoint()
+        # Fold the WAL back so freed pages are overwritten in the main file too (once, after a batch).
+        if checkpoint and not self.db.in_transaction:
+            self.db.checkpoint()
 
     def history(self, spec: TableSpec, record_id: str) -> list[dict[str, Any]]:
         """Oldest first: the creation (from the spine), then each change with the values it replaced."""
