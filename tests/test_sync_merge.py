@@ -122,7 +122,7 @@ EVENT = st.tuples(st.integers(0, 2), st.integers(0, 50), st.integers(0, 1), st.s
                   st.integers(0, 4), st.integers(0, 9))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(events=st.lists(EVENT, min_size=1, max_size=14), data=st.data())
 def test_any_bundles_in_any_order_with_repeats_converge(pair, tmp_path_factory, events, data):

@@ -72,10 +72,6 @@ class Version:
     def deleted(self) -> bool:
         return bool(self.spine["deleted"])
 
-    def carried_values(self) -> dict[str, Any]:
-        """What this version itself says: carried fields only (for conflicts and onward bundles)."""
-        return restrict(self.form, self.values, self.carried, drop_empty=False)
-
 
 def restrict(form: Form, values: Mapping[str, Any], keep: Carried, drop_empty: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {}

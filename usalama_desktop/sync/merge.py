@@ -72,6 +72,13 @@ def layer_fields(form: Form) -> Carried:
     return Carried(full.fields - pub.fields, tuple(repeats))
 
 
+def canonical(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as the table gives them back (a place with all four parts, and so on), so a version kept aside reads
+    the same whether it arrived in a bundle or was the record's row: conflicts compare equal in any order."""
+    change = form.to_change(values)
+    return form.from_row(change.values, change.children)
+
+
 def empty_values(form: Form) -> dict[str, Any]:
     return {**{f.name: None for f in form.fields}, **{r.name: [] for r in form.repeats}}
 
@@ -241,8 +248,8 @@ class Merger:
                          v.profile))
             if v.profile == REFERRAL and not own and not v.deleted:
                 layers.append((v.id, spec.name, v.spine["hlc"], v.spine["installation_id"],
-                               json.dumps(restrict(form, v.values, layer_keep, drop_empty=False), ensure_ascii=False,
-                                          sort_keys=True)))
+                               json.dumps(restrict(form, canonical(form, v.values), layer_keep, drop_empty=False),
+                                          ensure_ascii=False, sort_keys=True)))
         cols = ", ".join(f'"{c}"' for c in ["rid", *INSERT_SPINE, *names])
         marks = ", ".join("?" * (1 + len(INSERT_SPINE) + len(names)))
         self.db.executemany(f'INSERT INTO "{spec.name}" ({cols}) VALUES ({marks})', rows)
@@ -344,7 +351,7 @@ class Merger:
 
     @staticmethod
     def _version_doc(v: Version) -> dict[str, Any]:
-        content = {} if v.deleted else v.carried_values()
+        content = {} if v.deleted else restrict(v.form, canonical(v.form, v.values), v.carried, drop_empty=False)
         return {"spine": dict(v.spine), "values": content, "profile": v.profile}
 
     def _keep_conflict(self, record_id: str, table: str, doc: dict[str, Any]) -> None:
@@ -366,7 +373,7 @@ class Merger:
         current = self._layer(v.id)
         if current is not None and current[0] >= v.stamp:
             return False
-        data = restrict(form, v.values, layer_fields(form), drop_empty=False)
+        data = restrict(form, canonical(form, v.values), layer_fields(form), drop_empty=False)
         self.db.execute("INSERT OR REPLACE INTO sync_layers(record_id, tbl, hlc, installation_id, data) "
                         "VALUES (?,?,?,?,?)", (v.id, form.table_spec.name, v.spine["hlc"], v.spine["installation_id"],
                                                json.dumps(data, ensure_ascii=False, sort_keys=True)))
