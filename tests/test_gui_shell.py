@@ -242,3 +242,28 @@ def test_status_bar_and_buttons_have_labels(qtbot, shell, env):
     qtbot.waitUntil(lambda: sh.window is not None, timeout=10000)
     assert sh.window.findChild(QLabel, "status_user").text()
     assert isinstance(sh.dialog.findChild(QDialogButtonBox), QDialogButtonBox)
+
+
+def test_a_damaged_database_offers_the_last_backup(qtbot, shell, env, monkeypatch):
+    from usalama_desktop.services.backup import write_backup
+    from usalama_desktop.ui import login
+
+    s = env.login("admin")
+    write_backup(env.installation, s.db, env.paths.backups / "last.usalama-backup", "admin")
+    s.close()
+    data = bytearray(env.paths.db.read_bytes())
+    data[200] ^= 0xFF  # page 1
+    env.paths.db.write_bytes(bytes(data))
+    sh = shell(env.folder)
+    sh.start()
+    dialog = sh.dialog
+    login_through_dialog(qtbot, sh)
+    qtbot.waitUntil(lambda: "damaged" in dialog.error.text(), timeout=10000)
+    assert dialog.restore_button.isVisible() and sh.window is None
+    monkeypatch.setattr(login.QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(env.paths.backups / "last.usalama-backup"), ""))
+    dialog.password.setText(PASSWORD)
+    dialog.restore()
+    qtbot.waitUntil(lambda: "restored" in dialog.error.text(), timeout=20000)
+    login_through_dialog(qtbot, sh)
+    qtbot.waitUntil(lambda: sh.window is not None, timeout=10000)

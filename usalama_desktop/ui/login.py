@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from ..errors import LoginDelayed, UsalamaError
+from ..errors import DatabaseDamaged, LoginDelayed, UsalamaError
 from ..i18n import _
-from .qt import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, Qt, QTimer, QVBoxLayout, Signal
+from .qt import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    Signal,
+)
 from .widgets import ErrorLabel, heading, password_field
 
 
@@ -47,6 +59,11 @@ class LoginDialog(QDialog):
         buttons.addButton(self.recover_button, QDialogButtonBox.ButtonRole.ResetRole)
         self.ok.clicked.connect(self.submit)
         layout.addWidget(buttons)
+        self.restore_button = QPushButton(_("Restore a backup…"))
+        self.restore_button.setObjectName("restore_button")
+        self.restore_button.clicked.connect(self.restore)
+        self.restore_button.hide()
+        layout.addWidget(self.restore_button)
         (self.password if locked_user else self.username).setFocus()
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
@@ -76,6 +93,9 @@ class LoginDialog(QDialog):
             self._retry.start(int(error.seconds * 1000) + 50)
             return
         self.ok.setEnabled(True)
+        if isinstance(error, DatabaseDamaged):
+            # Never show partial data: offer the last verified backup instead.
+            self.restore_button.show()
         if isinstance(error, UsalamaError):
             self.error.show_message(error.message)
         else:
@@ -83,6 +103,39 @@ class LoginDialog(QDialog):
 
             self.error.show_message(_("Something went wrong; see the details."))
             show_error(error, self)
+
+    def restore(self, path: str | None = None):
+        """Bring back a backup, opened with the user name and password typed above (as they were then)."""
+        if not path:
+            folder = self.installation.paths.backups
+            backups = sorted(folder.glob("*.usalama-backup")) if folder.is_dir() else []
+            start = str(backups[-1]) if backups else str(folder)
+            path, _f = QFileDialog.getOpenFileName(self, _("Choose the backup to restore"), start,
+                                                   _("Usalama backup (*.usalama-backup)"))
+        if not path:
+            return
+        user, password = self.username.text().strip(), self.password.text()
+        if not user or not password:
+            self.error.show_message(_("Type the user name and password the backup was made with, then restore."))
+            return
+        from ..services.backup import restore_backup
+
+        self.restore_button.setEnabled(False)
+        self.error.show_message(_("Restoring…"), warning=True)
+
+        def done(result):
+            self.restore_button.setEnabled(True)
+            self.restore_button.hide()
+            self.password.clear()
+            self.password.setFocus()
+            self.error.show_message(_("Backup from {when} restored. Log in.").format(when=result.get("created_at",
+                                                                                                   "?")), warning=True)
+
+        def failed(error):
+            self.restore_button.setEnabled(True)
+            self._failed(error)
+
+        self.tasks.run(lambda: restore_backup(self.installation, path, user, password), done, failed)
 
     def recover(self):
         dialog = RecoveryDialog(self.installation, self.tasks, self)
