@@ -50,6 +50,12 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
             table.setItem(i, j, QTableWidgetItem("" if text is None else str(text)))
 
 
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
 def _button(text: str, name: str, slot) -> QPushButton:
     b = QPushButton(text)
     b.setObjectName(name)
@@ -63,7 +69,7 @@ class SendTab(QWidget):
         self.page = page
         self.last_result = None
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("A bundle carries the records changed since the last bundle to the same recipient, "
+        layout.addWidget(_note(_("A bundle carries the records changed since the last bundle to the same recipient, "
                                   "encrypted so that only the recipient can read it and signed so that they know it "
                                   "is from you. Names and narratives never travel in the observatory profile.")))
         form = QFormLayout()
@@ -205,7 +211,7 @@ class ReceiveTab(QWidget):
         self.page = page
         self.results = []
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("Each bundle is checked before anything is saved: its signature, that it is "
+        layout.addWidget(_note(_("Each bundle is checked before anything is saved: its signature, that it is "
                                   "addressed to you, and every record in it. A refused bundle changes nothing.")))
         row = QHBoxLayout()
         row.addWidget(_button(_("Import bundles…"), "receive_files", self.choose_files))
@@ -327,7 +333,7 @@ class ConflictsTab(QWidget):
         self.page = page
         self.conflicts = []
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("A conflict is a record changed in two places without either seeing the other. "
+        layout.addWidget(_note(_("A conflict is a record changed in two places without either seeing the other. "
                                   "Both versions are kept; the newer one shows until someone reviews it.")))
         self.table = _table("conflicts_table", [_("Record"), _("Agency"), _("State"), _("Versions")])
         self.table.itemSelectionChanged.connect(self.show_selected)
@@ -426,7 +432,7 @@ class EnrolDialog(QDialog):
         f.setBold(True)
         shown.setFont(f)
         form.addRow(_("Fingerprint on the card"), shown)
-        form.addRow(QLabel(_("Ask the agency to read its fingerprint aloud from its own screen, and type it here. "
+        form.addRow(_note(_("Ask the agency to read its fingerprint aloud from its own screen, and type it here. "
                              "Enrol only if every digit matches.")))
         self.typed = QLineEdit()
         self.typed.setObjectName("enrol_fingerprint")
