@@ -62,3 +62,41 @@ def test_common_words_are_left_out_when_a_rare_one_is_given(env, monkeypatch):
     assert '"7"' in expr and '"ob"' not in expr
     assert [r["values"]["agency_ref"] for r in svc.search("OB 7/1/1/2024").rows] == ["OB 7/1/1/2024"]
     assert '"ob"' in index.expression("OB 1", svc.tiers)  # nothing rare: every word kept
+
+
+def _index_consistent(db, table="incident"):
+    """FTS5's own check that the index matches the search text it was built from (raises when not)."""
+    db.execute(f"INSERT INTO {table}_search_fts({table}_search_fts) VALUES('integrity-check')")
+    return True
+
+
+def test_the_index_follows_every_kind_of_write(env):
+    svc = _svc(env)
+    ids = svc.create_many([incident(agency_ref=f"OB {i}/1/1/2024", offence_subtype="stock theft") for i in range(20)])
+    one = svc.create(incident(agency_ref="SINGLE-1", offence_subtype="arson"))
+    svc.update(one, {**svc.get(one)["values"], "offence_subtype": "burning"})
+    svc.update_many([(rid, {**svc.get(rid)["values"], "offence_subtype": "cattle rustling"}) for rid in ids[:5]])
+    svc.delete(ids[6], "entered twice")
+    RecordService(env.login("admin"), "incident").erase(ids[7], "asked to erase")
+    db = svc.s.db
+    assert _index_consistent(db)
+    assert svc.count(Query(text="arson")) == 0 and svc.count(Query(text="burning")) == 1
+    assert svc.count(Query(text="rustling")) == 5 and svc.count(Query(text="stock")) == 13
+    assert db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == 0
+
+
+def test_an_older_database_loses_its_index_triggers_and_stays_consistent(env):
+    from usalama_desktop.store import schema
+
+    s = env.login("clerk")
+    RecordService(s, "incident").create(incident(offence_subtype="before upgrade"))
+    # As version 3 left it: sqlite-utils' triggers on the search table.
+    s.db.execute("CREATE TRIGGER incident_search_ai AFTER INSERT ON incident_search BEGIN SELECT 1; END")
+    schema.set_meta(s.db, "schema_version", 3)
+    s.close()
+    s = env.login("clerk")
+    assert s.db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == 0
+    assert schema.schema_version(s.db) == schema.SCHEMA_VERSION
+    svc = RecordService(s, "incident")
+    svc.create(incident(agency_ref="after", offence_subtype="after upgrade"))
+    assert svc.count(Query(text="upgrade")) == 2 and _index_consistent(s.db)

@@ -15,7 +15,7 @@ from typing import Any
 from .. import clock
 from ..errors import ConflictError, NotFound
 from ..i18n import _
-from . import audit
+from . import audit, search_index
 from .db import Database
 from .hlc import HybridClock
 from .ids import uuid7
@@ -98,14 +98,9 @@ class RecordWriter:
             )
 
     def _write_fts(self, spec: TableSpec, rid: int, fts: dict[str, str] | None, deleted: bool) -> None:
-        if not spec.fts:
-            return
-        self.db.execute(f'DELETE FROM "{spec.search_table}" WHERE rid = ?', (rid,))
+        search_index.drop(self.db, spec, [rid])
         if fts and not deleted:
-            self.db.execute(
-                f'INSERT INTO "{spec.search_table}"(rid, public, identifying, narrative) VALUES (?,?,?,?)',
-                (rid, fts.get("public", ""), fts.get("identifying", ""), fts.get("narrative", "")),
-            )
+            search_index.put(self.db, spec, [search_index.row(rid, fts)], replace=False)
 
     def create(self, spec: TableSpec, change: Change, username: str, agency_id: str | None = None,
                record_id: str | None = None) -> str:
@@ -219,7 +214,7 @@ class RecordWriter:
             row = self.row(spec, record_id)
             if row is None:
                 raise NotFound(_("That record does not exist on this computer."))
-            self.db.execute(f'DELETE FROM "{spec.search_table}" WHERE rid = ?', (row["rid"],))
+            search_index.drop(self.db, spec, [row["rid"]])
             for child in spec.children:
                 self.db.execute(f'DELETE FROM "{spec.child_table(child.name)}" WHERE parent_rid = ?', (row["rid"],))
             self.db.execute("DELETE FROM revisions WHERE tbl = ? AND record_id = ?", (spec.name, record_id))
@@ -288,12 +283,9 @@ class RecordWriter:
                      for rec_id, change in zip(ids, changes, strict=True)
                      for j, r in enumerate(change.children.get(child.name) or [])],
                 )
-            if spec.fts:
-                self.db.executemany(
-                    f'INSERT INTO "{spec.search_table}"(rid, public, identifying, narrative) VALUES (?,?,?,?)',
-                    [(rid_of[rec_id], (c.fts or {}).get("public", ""), (c.fts or {}).get("identifying", ""),
-                      (c.fts or {}).get("narrative", "")) for rec_id, c in zip(ids, changes, strict=True) if c.fts],
-                )
+            search_index.put(self.db, spec, [search_index.row(rid_of[rec_id], c.fts)
+                                             for rec_id, c in zip(ids, changes, strict=True) if c.fts],
+                             replace=False)
             audit.append_many(self.db, [(username, "record.create", spec.module, rec_id, {"form": spec.name}, now)
                                         for rec_id in ids])
             return ids
@@ -397,8 +389,6 @@ class RecordWriter:
                 f'INSERT INTO "{table}" ({ccols}) VALUES ({", ".join("?" * (len(cnames) + 2))})',
                 [(rows[record_id]["rid"], j, *[r.get(n) for n in cnames])
                  for _i, record_id, change in batch for j, r in enumerate(change.children.get(child.name) or [])])
-        if spec.fts:
-            self.db.execute(f'DELETE FROM "{spec.search_table}" WHERE rid IN ({rid_marks})', rids)
-            self.db.executemany(
-                f'INSERT INTO "{spec.search_table}"(rid, public, identifying, narrative) VALUES (?,?,?,?)', fts)
+        search_index.drop(self.db, spec, rids)
+        search_index.put(self.db, spec, fts, replace=False)
         audit.append_many(self.db, audits)

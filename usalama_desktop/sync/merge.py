@@ -21,6 +21,7 @@ from typing import Any
 
 from ..forms.definition import Form
 from ..i18n import _
+from ..store import search_index
 from ..store.records import vclock_text
 from ..store.schema import set_meta
 from ..store.spine import SPINE_NAMES
@@ -259,9 +260,7 @@ class Merger:
                 ccols = ", ".join(f'"{n}"' for n in ["parent_rid", "idx", *cnames])
                 self.db.executemany(f'INSERT INTO "{spec.child_table(child.name)}" ({ccols}) VALUES '
                                     f'({", ".join("?" * (len(cnames) + 2))})', children[child.name])
-        if fts:
-            self.db.executemany(f'INSERT INTO "{spec.search_table}"(rid, public, identifying, narrative) '
-                                "VALUES (?,?,?,?)", fts)
+        search_index.put(self.db, spec, fts, replace=False)
         self.db.executemany(
             "INSERT INTO sync_provenance(record_id, tbl, origin_installation, origin_agency, origin_bundle, first_via, "
             "last_via, profile) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET "

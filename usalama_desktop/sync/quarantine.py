@@ -13,6 +13,7 @@ from ..forms import registry
 from ..forms.definition import Form
 from ..i18n import _
 from ..permissions import require
+from ..store import search_index
 from .keys import Peer
 
 
@@ -63,8 +64,7 @@ def quarantine(session, peer: Peer, reason: str) -> int:
             db.execute("INSERT OR REPLACE INTO sync_quarantine(record_id, tbl, data, key_id, reason, at, by) "
                        "VALUES (?,?,?,?,?,?,?)", (rec["record_id"], spec.name, json.dumps(data, ensure_ascii=False),
                                                   peer.key_id, reason[:300], now, session.username))
-            if spec.fts:
-                db.execute(f'DELETE FROM "{spec.search_table}" WHERE rid = ?', (row["rid"],))
+            search_index.drop(db, spec, [row["rid"]])
             for child in spec.children:
                 db.execute(f'DELETE FROM "{spec.child_table(child.name)}" WHERE parent_rid = ?', (row["rid"],))
             db.execute(f'DELETE FROM "{spec.name}" WHERE rid = ?', (row["rid"],))
