@@ -354,8 +354,8 @@ class Analysis:
 
     def seek_rows(self, flt: Filter, by: Sequence[str]) -> list[tuple]:
         """(value, ..., count) for each combination of stored values present, like ``rows`` but without sorting
-        (see above); times are the stored values (HH:MM or a part of the day), not hours. Falls back to ``rows``
-        when no index starts with the grouped columns."""
+        (see above); times are the stored values (HH:MM or a part of the day), not hours. Without an index that
+        starts with the grouped columns (a database not yet migrated) it falls back to a plain GROUP BY."""
         columns = tuple(self.column(n) for n in by)
         index = self._index(("deleted", *columns))
         if index is None:
