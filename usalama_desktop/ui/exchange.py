@@ -56,6 +56,18 @@ def _note(text: str) -> QLabel:
     return label
 
 
+def _show_refusal(tab, error) -> bool:
+    """A refusal goes under the buttons of the tab (True); anything else is our bug, shown as such (False)."""
+    from ..errors import UsalamaError
+    from .errors import show_error
+
+    if isinstance(error, UsalamaError):
+        tab.status.show_message(error.message)
+        return True
+    show_error(error, tab)
+    return False
+
+
 def _button(text: str, name: str, slot) -> QPushButton:
     b = QPushButton(text)
     b.setObjectName(name)
@@ -180,14 +192,8 @@ class SendTab(QWidget):
         self.refresh()
 
     def _failed(self, error):
-        from ..errors import UsalamaError
-        from .errors import show_error
-
-        if isinstance(error, UsalamaError):
-            self.status.show_message(error.message)
+        if _show_refusal(self, error):
             self.refresh()
-        else:
-            show_error(error, self)
 
     def print_receipt(self, path: str | None = None):
         if self.last_result is None:
@@ -522,13 +528,7 @@ class CardsTab(QWidget):
         self.page.refresh_all()
 
     def _failed(self, error):
-        from ..errors import UsalamaError
-        from .errors import show_error
-
-        if isinstance(error, UsalamaError):
-            self.status.show_message(error.message)
-        else:
-            show_error(error, self)
+        _show_refusal(self, error)
 
     def selected(self):
         rows = self.table.selectionModel().selectedRows()
