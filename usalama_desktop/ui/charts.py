@@ -59,7 +59,7 @@ def _font(widget: QWidget, scale: float = 1.0, bold: bool = False) -> QFont:
 
 class ClockDial(QWidget):
     """The crime clock: a 24-hour dial, midnight at the top, one wedge per hour whose length shows the count.
-    Night hours (18:00-05:59) sit on a darker ring so the reader finds evening and night at a glance."""
+    Evening and night (18:00-05:59) sit on a darker half so the reader finds them at a glance."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
