@@ -310,3 +310,21 @@ def test_revoked_key_records_are_listed_quarantined_and_released(pair, tmp_path)
     quarantine.release(coord, ids[0])
     assert svc.count() == 1 and svc.get(ids[0])["values"]["agency_ref"] == "OB 0/1/2024"
     assert quarantine.reset_sequence(coord, peer) == 1
+
+
+def test_a_conflict_shows_no_value_of_a_tier_the_reviewer_may_not_see(pair, tmp_path, monkeypatch):
+    agency, coord = pair
+    svc = RecordService(agency, "incident")
+    record = svc.create({**incident_values("investigation", 1), "narrative": "CONFLICT-NARRATIVE-MARKER"})
+    fork = uuid7()
+    lost = doc(agency, incident_values("closed", 4), record_id=record, installation=fork, hlc_ms=BASE_MS,
+               vclock={fork: 1}, revision=2)
+    import_bundle(agency, craft(coord, agency, [lost], tmp_path / "1.usalama-bundle", seq=1))
+    assert conflicts.load(agency, record).current.values["narrative"] == "CONFLICT-NARRATIVE-MARKER"
+    # A reviewer whose role may not read narratives (as a coordinator may not read a case's session notes).
+    monkeypatch.setattr(conflicts, "visible_tiers", lambda actor, module: frozenset({"public"}))
+    found = conflicts.load(agency, record)
+    assert all(side.values.get("narrative") is None for side in (found.current, *found.others))
+    assert "CONFLICT-NARRATIVE-MARKER" not in repr(found)
+    assert conflicts.resolve(agency, record, found.others[0].key) == "resolved"
+    assert svc.get(record)["values"]["narrative"] == "CONFLICT-NARRATIVE-MARKER"  # kept, though not shown

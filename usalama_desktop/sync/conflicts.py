@@ -79,7 +79,9 @@ def _display(form: Form, name: str, value: Any) -> str:
     return f.display(value) if f is not None else str(value)
 
 
-def load(session, record_id: str) -> Conflict:
+def load(session, record_id: str, *, for_resolve: bool = False) -> Conflict:
+    """The record's conflict as this user may see it: values of tiers the role may not see are blanked, in the
+    record's own fields and inside its lists (session notes, party names). Only ``resolve`` reads them whole."""
     require(session.actor, "sync", "conflicts")
     db = session.db
     rows = db.query("SELECT id, tbl, hlc, installation_id, version, status FROM sync_conflicts WHERE record_id = ? "
@@ -114,6 +116,9 @@ def load(session, record_id: str) -> Conflict:
         if len(set(shown)) > 1:
             differences.append((name, form.label_of(name), shown))
     agency_name = session.agency_name(row["agency_id"])
+    if not for_resolve:
+        for side in (current, *others):
+            form.mask(side.values, tiers)
     return Conflict(record_id, form, row["agency_id"], agency_name, row["agency_id"] == session.agency.id, current,
                     others, rows[0]["status"], differences)
 
@@ -137,7 +142,7 @@ def resolve(session, record_id: str, choice: str = "current", combine: dict[str,
     """``choice`` is "current" or a conflict id; ``combine`` maps field names to "current" or a conflict id.
 
     Returns "resolved" (a new edit that descends from every version) or "reviewed" (another agency's record)."""
-    conflict = load(session, record_id)
+    conflict = load(session, record_id, for_resolve=True)
     db = session.db
     keys = {"current": conflict.current, **{o.key: o for o in conflict.others}}
     if choice not in keys or any(v not in keys for v in (combine or {}).values()):
