@@ -220,19 +220,29 @@ def migrate(db: Database, specs: list[TableSpec], app_version: str) -> list[int]
     return done
 
 
+_PY_TYPES = {"TEXT": str, "INTEGER": int, "REAL": float}
+
+
+def _create_or_grow(db: Database, name: str, spine: list[tuple[str, str]], columns, tail: str = "") -> bool:
+    """Create the table (spine first, then the form's columns), or add the columns a newer definition declares.
+    Returns whether it was created."""
+    table = db.utils[name]
+    if table.exists():
+        existing = set(table.columns_dict)
+        for c in columns:
+            if c.name not in existing:
+                table.add_column(c.name, _PY_TYPES[c.sqltype])
+        return False
+    cols = ",\n".join(f'"{n}" {t}' for n, t in spine)
+    cols += "".join(f',\n"{c.name}" {c.sqltype}' for c in columns)
+    db.execute(f'CREATE TABLE "{name}" ({cols}{tail})')
+    return True
+
+
 def ensure_record_table(db: Database, spec: TableSpec) -> None:
     """Create the table with the spine and the form's columns, or add columns a newer definition declares."""
     u = db.utils
-    table = u[spec.name]
-    if not table.exists():
-        cols = ",\n".join(f'"{n}" {t}' for n, t in SPINE_COLUMNS)
-        cols += "".join(f',\n"{c.name}" {c.sqltype}' for c in spec.columns)
-        db.execute(f'CREATE TABLE "{spec.name}" ({cols})')
-    else:
-        existing = set(table.columns_dict)
-        for c in spec.columns:
-            if c.name not in existing:
-                table.add_column(c.name, {"TEXT": str, "INTEGER": int, "REAL": float}[c.sqltype])
+    _create_or_grow(db, spec.name, SPINE_COLUMNS, spec.columns)
     db.execute(f'CREATE INDEX IF NOT EXISTS "{spec.name}_seq" ON "{spec.name}"(change_seq)')
     db.execute(f'CREATE INDEX IF NOT EXISTS "{spec.name}_agency" ON "{spec.name}"(agency_id, deleted)')
     for index in spec.indexes:
@@ -241,18 +251,9 @@ def ensure_record_table(db: Database, spec: TableSpec) -> None:
         db.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{spec.name}"({cols})')
     for child in spec.children:
         name = spec.child_table(child.name)
-        ct = u[name]
-        if not ct.exists():
-            cols = ",\n".join(f'"{n}" {t}' for n, t in CHILD_SPINE)
-            cols += "".join(f',\n"{c.name}" {c.sqltype}' for c in child.columns)
-            cols += f',\nFOREIGN KEY(parent_rid) REFERENCES "{spec.name}"(rid) ON DELETE CASCADE'
-            db.execute(f'CREATE TABLE "{name}" ({cols})')
+        fk = f',\nFOREIGN KEY(parent_rid) REFERENCES "{spec.name}"(rid) ON DELETE CASCADE'
+        if _create_or_grow(db, name, CHILD_SPINE, child.columns, fk):
             db.execute(f'CREATE INDEX "{name}_parent" ON "{name}"(parent_rid, idx)')
-        else:
-            existing = set(ct.columns_dict)
-            for c in child.columns:
-                if c.name not in existing:
-                    ct.add_column(c.name, {"TEXT": str, "INTEGER": int, "REAL": float}[c.sqltype])
     if spec.fts and not u[spec.search_table].exists():
         # sqlite-utils builds the external-content FTS5 index and its triggers. With FTS5 secure-delete on, a
         # deleted or erased record's words leave the index at once instead of lingering in old segments
