@@ -13,7 +13,7 @@ import openpyxl
 from .conftest import PASSWORD, run_cli
 from .test_import_template import fill, incident_row
 
-POLICE = Path(__file__).resolve().parents[2] / "shared" / "data" / "police-uk-city-of-london-2020"
+POLICE = Path(__file__).resolve().parent / "data" / "police-uk-city-of-london-2020"
 
 
 def cli(env, *args, user="admin"):

@@ -17,7 +17,7 @@ from usalama_desktop.ui.tasks import TaskRunner
 
 pytestmark = pytest.mark.gui
 
-POLICE = Path(__file__).resolve().parents[2] / "shared" / "data" / "police-uk-city-of-london-2020"
+POLICE = Path(__file__).resolve().parent / "data" / "police-uk-city-of-london-2020"
 
 
 class Host(QWidget):

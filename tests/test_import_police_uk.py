@@ -15,7 +15,7 @@ import pytest
 from usalama_desktop.io import mapping as mappings
 from usalama_desktop.io.importer import import_file
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "police-uk-city-of-london-2020"
+DATA = Path(__file__).resolve().parent / "data" / "police-uk-city-of-london-2020"
 FILES = sorted(DATA.glob("*-city-of-london-street.csv"))
 
 # Written out again here on purpose (not read from the mapping): the test's own idea of what the mapping means.

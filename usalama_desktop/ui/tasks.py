@@ -101,11 +101,16 @@ class TaskRunner(QObject):
             self.pending -= 1
             if self.pending == 0:
                 self.busy_changed.emit(False)
-            if error is not None:
-                handler = on_error or report_error
-                handler(error)
-            elif on_done is not None:
-                on_done(result)
+            try:
+                if error is not None:
+                    handler = on_error or report_error
+                    handler(error)
+                elif on_done is not None:
+                    on_done(result)
+            except RuntimeError as exc:
+                # The window that asked closed while the work ran: its widgets are gone, there is nothing to show.
+                if "already deleted" not in str(exc):
+                    raise
 
         relay.finished.connect(finished, Qt.ConnectionType.QueuedConnection)
         self.pool.start(_Job(fn, relay))
