@@ -165,6 +165,11 @@ class MonthlyFigures:
         return label
 
 
+def invalid(message: str) -> ValidationFailed:
+    """A refusal of the report's own settings (month, scope, audience, language): one message, no field."""
+    return ValidationFailed({"": [message]})
+
+
 # --- the month -----------------------------------------------------------------------------------------------------
 
 
@@ -172,12 +177,12 @@ def check_month(month: str, today: dt.date | None = None) -> tuple[str, str, boo
     """(first day, last day counted, partial) of a month written YYYY-MM; the current month counts up to today."""
     text = str(month or "").strip()
     if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:7]) <= 12 or int(text[:4]) < 1900:
-        raise ValidationFailed(_("Write the month as YYYY-MM, for example 2026-03: \"{month}\" is not a month.").format(
+        raise invalid(_("Write the month as YYYY-MM, for example 2026-03: \"{month}\" is not a month.").format(
             month=text[:20]))
     today = today or clock.today()
     first, last = f"{text}-01", month_end(text)
     if first > today.isoformat():
-        raise ValidationFailed(_("{month} has not started yet. Choose this month or an earlier one.").format(
+        raise invalid(_("{month} has not started yet. Choose this month or an earlier one.").format(
             month=text))
     if last >= today.isoformat():
         return first, today.isoformat(), True
@@ -187,7 +192,7 @@ def check_month(month: str, today: dt.date | None = None) -> tuple[str, str, boo
 def check_scope(session, scope: str) -> tuple[str, ...]:
     """The agencies the report counts: () for every merged record, or the session's own agency."""
     if scope not in SCOPES:
-        raise ValidationFailed(_("Choose the scope as agency or all."))
+        raise invalid(_("Choose the scope as agency or all."))
     if scope == "agency":
         return (session.agency.id,)
     if session.actor.role not in ("admin", "coordinator"):
@@ -318,7 +323,7 @@ def monthly_figures(session, month: str, scope: str = "all", audience: str = TEA
                     progress: Callable[[int, int, str], None] | None = None) -> MonthlyFigures:
     """Every figure of the monthly summary, labelled in the current language (the caller sets it)."""
     if audience not in AUDIENCES:
-        raise ValidationFailed(_("Choose the audience as team or forum."))
+        raise invalid(_("Choose the audience as team or forum."))
     first, last, partial = check_month(month)
     agency_ids = check_scope(session, scope)
     m = _Month(session, month, first, last, agency_ids, audience)
@@ -818,4 +823,4 @@ def meetings_section(m: _Month) -> Section | None:
 
 
 __all__ = ["AUDIENCES", "FORUM", "TEAM", "Chart", "MonthlyFigures", "Published", "Section", "Source", "Table",
-           "check_month", "check_scope", "dated_counts", "forum_name", "monthly_figures", "publish"]
+           "check_month", "check_scope", "invalid", "dated_counts", "forum_name", "monthly_figures", "publish"]

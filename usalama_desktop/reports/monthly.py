@@ -26,10 +26,10 @@ from ..analysis.monthly import (
     MonthlyFigures,
     Published,
     Section,
+    invalid,
     monthly_figures,
     publish,
 )
-from ..errors import ValidationFailed
 from ..fsutil import fsync_dir
 from ..i18n import LANGUAGES, _, language
 from ..permissions import require
@@ -51,12 +51,12 @@ def monthly_report(session, month: str, *, out: Path, scope: str = "all", lang: 
     """Write the monthly summary of ``month`` (YYYY-MM) to ``out`` (and its tables to ``xlsx``)."""
     require(session.actor, "reports", "report")
     if lang not in LANGUAGES:
-        raise ValidationFailed(_("Choose the language as en or sw."))
+        raise invalid(_("Choose the language as en or sw."))
     out = Path(out)
     xlsx = Path(xlsx) if xlsx else None
     for target in (out, xlsx):
         if target is not None and not target.parent.is_dir():
-            raise ValidationFailed(_("The folder {folder} does not exist. Choose another place to save the report.")
+            raise invalid(_("The folder {folder} does not exist. Choose another place to save the report.")
                                    .format(folder=target.parent))
 
     def progress(done: int, total: int, label: str) -> None:
@@ -93,6 +93,7 @@ def monthly_report(session, month: str, *, out: Path, scope: str = "all", lang: 
     tables = [p for s in figures.sections for p in published[s.key]]
     session.audit("report.monthly", "reports", month, {
         "month": month, "scope": scope, "audience": audience, "lang": lang, "pages": pages,
+        "incidents": figures.incidents,
         "tables": len(tables), "sections": len(figures.sections), "missing_agencies": len(figures.missing_agencies),
         "xlsx": xlsx is not None})
     return MonthlyResult(out, pages, xlsx, list(figures.missing_agencies), figures.incidents,
