@@ -102,6 +102,8 @@ class Table:
     totals: bool = False
     small_rows: list[int] | None = None
     note: str = ""
+    pin_totals: bool = False  # its row totals are printed elsewhere too: hide them only as a last resort
+    follows: str = ""  # its rows are the row totals of this other table: hidden where that table hides them
 
     @property
     def empty(self) -> bool:
@@ -236,7 +238,8 @@ def publish(table: Table, audience: str) -> Published:
     row_totals = table.totals and width > 1
     col_totals = table.totals
     grid = Grid([[int(v) for v in row] for row in table.cells], row_totals, col_totals)
-    marks = suppress(grid.cells, row_totals, col_totals).marks if forum and table.rows else {}
+    pinned = [(i, width) for i in range(len(table.rows))] + [(len(table.rows), width)] if table.pin_totals else []
+    marks = suppress(grid.cells, row_totals, col_totals, pinned=pinned).marks if forum and table.rows else {}
     if row_totals:
         header.append(_("Total"))
 
@@ -261,6 +264,27 @@ def publish(table: Table, audience: str) -> Published:
         text.append([_("Total"), *(c[0] for c in line)])
         values.append([c[1] for c in line])
     return Published(table, header, text, values, grid, dict(marks))
+
+
+def publish_all(tables: Sequence[Table], audience: str, others: Sequence[Published] = ()) -> list[Published]:
+    """Publish a section's tables; a table that ``follows`` another (its rows are that table's row totals) hides
+    what that one hides, so a figure hidden in one table is never printed in the other."""
+    out = [publish(t, audience) for t in tables]
+    by_key = {p.table.key: p for p in [*others, *out]}
+    for pub in out:
+        lead = by_key.get(pub.table.follows)
+        if lead is None or lead.grid is None:
+            continue
+        width = len(lead.table.columns)
+        column = width if width > 1 else 0
+        hidden = {label: lead.text[i][column + 1] for i, label in enumerate(lead.table.rows)
+                  if (i, column) in lead.marks}
+        for i, label in enumerate(pub.table.rows):
+            if label in hidden and pub.text[i][1] not in (SMALL, HIDDEN):
+                pub.text[i][1] = hidden[label]
+                pub.values[i][0] = None
+                pub.marks[(i, 0)] = PRIMARY if hidden[label] == SMALL else COMPLEMENT
+    return out
 
 
 def _publish_values(table: Table, header: list[str], forum: bool) -> Published:
@@ -436,6 +460,7 @@ def observatory_sections(m: _Month, d) -> list[Section]:
     top = [(an.label(obs.CATEGORY, c), n) for c, n in obs.headline(an, m.filter, top=5).top_categories]
     head.tables.append(_series_table("top_categories", _("Top categories this month"), _("Category"), top,
                                      incidents, totals=False))
+    head.tables[-1].follows = "chart_by_agency"
     if not h.this_month:
         head.lines.append(_("No incidents were recorded this month."))
 
@@ -446,7 +471,7 @@ def observatory_sections(m: _Month, d) -> list[Section]:
             "chart_by_agency", _("Incidents by category and agency"), _("Category"),
             [an.label(obs.CATEGORY, c) for c in by_agency.index],
             [d.chart.agency_names.get(a, a) for a in by_agency.columns],
-            by_agency.to_numpy().astype(int).tolist(), totals=True))
+            by_agency.to_numpy().astype(int).tolist(), totals=True, pin_totals=True))
         chart.charts.append(Chart("bars", "chart_by_agency", _("Incidents by category")))
 
     dial = Section("crime_clock", titles[2][1], empty=_("No incidents were recorded this month."))
@@ -789,8 +814,7 @@ def survey_section(m: _Month) -> Section | None:
         cells.append([w.respondents, _share(w.victimisation_rate), _share(w.reporting_rate), _share(w.safe_share),
                       _share(w.trust_police_share), w.recorded_incidents])
         small.append(w.respondents)
-    s.tables.append(Table("survey_wards", _("Latest survey ({year}, rounds {rounds}) beside recorded incidents")
-                          .format(year=year, rounds=", ".join(results.rounds)), _("Ward"), rows, columns, cells,
+    s.tables.append(Table("survey_wards", _("Latest survey ({year}) beside recorded incidents").format(year=year), _("Ward"), rows, columns, cells,
                           counts=False, small_rows=small,
                           note=_("Shares of the respondents who answered each question.")))
     s.lines += results.notes

@@ -28,7 +28,7 @@ from ..analysis.monthly import (
     Section,
     invalid,
     monthly_figures,
-    publish,
+    publish_all,
 )
 from ..fsutil import fsync_dir
 from ..i18n import LANGUAGES, _, language
@@ -66,7 +66,12 @@ def monthly_report(session, month: str, *, out: Path, scope: str = "all", lang: 
 
     with language(lang):
         figures = monthly_figures(session, month, scope, audience, progress)
-        published = {s.key: [publish(t, audience) for t in s.tables] for s in figures.sections}
+        published: dict[str, list[Published]] = {}
+        done: list[Published] = []
+        # The crime chart first: the headline's top categories follow its row totals.
+        for s in sorted(figures.sections, key=lambda s: s.key != "crime_chart"):
+            published[s.key] = publish_all(s.tables, audience, done)
+            done += published[s.key]
         temps: list[tuple[Path, Path]] = []
         try:
             progress(len(figures.sections), len(figures.sections), _("Writing the PDF"))
