@@ -166,6 +166,7 @@ def test_the_forums_version_hides_small_counts_for_good(env, tmp_path):
             for row, n in zip(pub.text, pub.table.small_rows, strict=True):
                 if 0 < n < 5:
                     assert row[1] == SMALL and set(row[2:]) == {"<5 responses"}
+                assert not [row[1 + j] for j in pub.table.count_columns if _small_figures(row[1 + j])]
     assert checked >= 3
     # A category's total hidden in the crime chart is hidden in the headline's top categories too.
     by_key = {p.table.key: p for p in forum.tables}

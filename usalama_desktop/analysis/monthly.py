@@ -102,6 +102,7 @@ class Table:
     totals: bool = False
     small_rows: list[int] | None = None
     note: str = ""
+    count_columns: tuple[int, ...] = ()  # in a table of values, the columns that are counts (hidden if 1-4)
     pin_totals: bool = False  # its row totals are printed elsewhere too: hide them only as a last resort
     follows: str = ""  # its rows are the row totals of this other table: hidden where that table hides them
 
@@ -295,6 +296,9 @@ def _publish_values(table: Table, header: list[str], forum: bool) -> Published:
         for j, v in enumerate(row):
             if few:
                 shown.append(SMALL if j == 0 else _("<5 responses"))
+                nums.append(None)
+            elif forum and j in table.count_columns and isinstance(v, int) and 0 < v < THRESHOLD:
+                shown.append(SMALL)
                 nums.append(None)
             else:
                 shown.append(_display(v))
@@ -609,11 +613,9 @@ def _labelled(form_name: str, name: str, rows: list[tuple[Any, int]]) -> list[tu
     return list(out.items())
 
 
-def _multi_counts(m: _Month, form_name: str, name: str, date: str) -> list[tuple[Any, int]]:
+def _multi_counts(m: _Month, form_name: str, name: str) -> list[tuple[Any, int]]:
     """A multiple choice counted once per chosen value, for the records opened in the month (the analysis)."""
-    an = Analysis(m.session, form_name)
-    frame = an.counts(m.filter, [name])
-    del date
+    frame = Analysis(m.session, form_name).counts(m.filter, [name])
     return sorted(((v, int(n)) for v, n in zip(frame[name], frame["count"], strict=True)),
                   key=lambda kv: (-kv[1], str(kv[0])))
 
@@ -625,7 +627,7 @@ def case_tables(m: _Month, form_name: str, prefix: str) -> list[Table]:
     concern = CONCERN[form_name]
     f = form.by_name[concern]
     if f.kind == MULTI:
-        opened = _multi_counts(m, form_name, concern, flow.opened_field)
+        opened = _multi_counts(m, form_name, concern)
     else:
         opened = dated_counts(m, form_name, flow.opened_field, concern)
     cases = _("Cases")
@@ -727,7 +729,7 @@ def score_table(m: _Month, name: str, key: str, title: str, head: str) -> Table:
         cells.append([row.n, *(row.means.get(r) for r in table.ratings), *(_share(row.flags.get(f))
                                                                             for f in table.flags)])
         small.append(row.n)
-    return Table(key, title, head, rows, columns, cells, counts=False, small_rows=small,
+    return Table(key, title, head, rows, columns, cells, counts=False, small_rows=small, count_columns=(0,),
                  note=_("Mean ratings on the scale 1 (very poor) to 5 (very good)."))
 
 
@@ -815,7 +817,7 @@ def survey_section(m: _Month) -> Section | None:
                       _share(w.trust_police_share), w.recorded_incidents])
         small.append(w.respondents)
     s.tables.append(Table("survey_wards", _("Latest survey ({year}) beside recorded incidents").format(year=year), _("Ward"), rows, columns, cells,
-                          counts=False, small_rows=small,
+                          counts=False, small_rows=small, count_columns=(0, 5),
                           note=_("Shares of the respondents who answered each question.")))
     s.lines += results.notes
     return s
