@@ -264,3 +264,32 @@ def test_the_command(seeded, tmp_path):
     assert r.returncode == 1
     assert "YYYY-MM" in r.stderr and "Traceback" not in r.stderr
     assert not bad.exists() and not list(tmp_path.glob(".*tmp"))
+
+
+def _peer(db, name: str, bundle_day: str | None) -> None:
+    """An enrolled agency (as the exchange page records it) and, if given, the last bundle imported from it."""
+    inst, agency = uuid7(), uuid7()
+    db.execute("INSERT INTO sync_peers(key_id, installation_id, agency_id, agency_name, agency_type, sign_public, "
+               "age_recipient, fingerprint, card, enrolled_at, enrolled_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+               (uuid7(), inst, agency, name, "health_facility", "pk", "age1x", "fp", "{}", clock.now_iso(), "admin"))
+    if bundle_day:
+        db.execute("INSERT INTO sync_incoming(bundle_id, sender, sender_agency, key_id, seq, created_at, profile, "
+                   "records, applied, conflicts, imported_at, imported_by, manifest_sha256) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   (uuid7(), inst, agency, "k", 7, f"{bundle_day}T09:00:00Z", "standard", 10, 10, 0,
+                    f"{bundle_day}T10:00:00Z", "admin", "sha"))
+
+
+def test_data_sources_name_the_agencies_missing_this_month(seeded, tmp_path):
+    _env, admin, _other, month, _values = seeded
+    _peer(admin.db, "Riruta Health Centre (TEST)", f"{month}-20")
+    _peer(admin.db, "Gatina Dispensary (TEST)", f"{shift_month(month, -1)}-28")
+    _peer(admin.db, "Kabiro Clinic (TEST)", None)
+    result = monthly_report(admin, month, out=tmp_path / "s.pdf")
+    assert result.missing_agencies == ["Gatina Dispensary (TEST)", "Kabiro Clinic (TEST)"]
+    text = pdf_text(result.path)
+    assert f"{month}-20" in text and "#7" in text
+    flat = " ".join(text.split())
+    assert "Missing this month (no data covering" in flat and "Gatina Dispensary (TEST), Kabiro Clinic (TEST)." in flat
+    own = monthly_report(admin, month, out=tmp_path / "own.pdf", scope="agency")
+    assert own.missing_agencies == [] and "Riruta Health Centre" not in pdf_text(own.path)
