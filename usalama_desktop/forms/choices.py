@@ -62,6 +62,11 @@ class ChoiceList:
         """What each text already looked up found: imports ask the same few texts thousands of times."""
         return {}
 
+    @functools.cached_property
+    def search_words(self) -> dict[str, str]:
+        """What the search index holds for each value: its English and Kiswahili labels."""
+        return {c.value: f"{c.label.text('en')} {c.label.text('sw')}" for c in self.choices}
+
     def label(self, value: str | None, lang: str | None = None) -> str:
         if value is None:
             return ""

@@ -16,7 +16,9 @@ from ..i18n import Label, _
 from ..store.records import Change
 from ..store.spine import ChildTable, TableSpec
 from .conditions import Cond
-from .fields import CHOICE, DATE, MONTH, MULTI, PLACE, Field, FieldError
+from .fields import CHOICE, DATE, MONTH, MULTI, PLACE, YESNO, Field, FieldError
+
+_CONVERTED = frozenset({PLACE, YESNO, MULTI})  # kinds whose value is not stored as it is
 
 
 @dataclass(frozen=True)
@@ -272,23 +274,39 @@ class Form:
             return False
         return item.relevant is None or item.relevant(values)
 
+    @functools.cached_property
+    def _conditional(self) -> tuple[tuple[Field, tuple[Cond, ...]], ...]:
+        """Top-level fields that skip logic can clear, each with its section's and its own condition (``clean``
+        runs for every imported row: the rest need no look)."""
+        out = []
+        for f in self.fields:
+            section = self.section_of(f.name)
+            conds = tuple(c for c in ((section.relevant if section is not None else None), f.relevant)
+                          if c is not None)
+            if conds:
+                out.append((f, conds))
+        return tuple(out)
+
     def clean(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Derived fields computed, and answers to questions that no longer apply cleared (skip logic)."""
         out = {f.name: values.get(f.name) for f in self.fields}
         for r in self.repeats:
             out[r.name] = [{f.name: row.get(f.name) for f in r.fields} for row in (values.get(r.name) or [])]
         self.derive(out)
-        for f in self.fields:
-            if not self.relevant(f, out):
+        for f, conds in self._conditional:  # in form order: a cleared answer counts as blank for the fields after it
+            if not all(c(out) for c in conds):
                 out[f.name] = None
         for r in self.repeats:
             if not self.relevant(r, out):
                 out[r.name] = []
                 continue
+            conditional = [f for f in r.fields if f.relevant is not None]
+            if not conditional:
+                continue
             for row in out[r.name]:
                 ctx = {**out, **row}
-                for f in r.fields:
-                    if f.relevant is not None and not f.relevant(ctx):
+                for f in conditional:
+                    if not f.relevant(ctx):
                         row[f.name] = None
         return out
 
@@ -296,15 +314,17 @@ class Form:
         """Every rule that refuses a save, plus soft warnings. Runs the same for the GUI, Excel and bundles."""
         today = today or clock.today()
         p = Problems()
-        unknown = set(values) - set(self.by_name) - set(self.repeat_by_name)
+        unknown = set(values) - self._value_names
         for name in sorted(unknown):
             p.error(name, _("This form has no field called {name}.").format(name=name))
         for f in self.fields:
             v = values.get(f.name)
-            for m in f.check(v, today):
-                p.error(f.name, m)
-            for m in f.soft_check(v):
-                p.warn(f.name, m)
+            if v is not None:  # a blank answers no check (only "required" below)
+                for m in f.check(v, today):
+                    p.error(f.name, m)
+                if f.pattern:
+                    for m in f.soft_check(v):
+                        p.warn(f.name, m)
             if f.required and v in (None, "", [], {}) and self.relevant(f, values):
                 p.error(f.name, _("{field} is required.").format(field=f.label.text()))
             if f.kind == PLACE and f.required and isinstance(v, Mapping) and not v.get("county"):
@@ -323,14 +343,14 @@ class Form:
                 if not isinstance(row, Mapping):
                     p.error(f"{r.name}[{i}]", _("Expected a list."))
                     continue
-                for name in sorted(set(row) - set(r.by_name)):
+                for name in sorted(set(row) - r.by_name.keys()):
                     p.error(f"{r.name}[{i}].{name}", _("This form has no field called {name}.").format(name=name))
-                ctx = {**values, **row}
                 for f in r.fields:
                     v = row.get(f.name)
-                    for m in f.check(v, today):
-                        p.error(f"{r.name}[{i}].{f.name}", m)
-                    if f.required and v in (None, "", [], {}) and (f.relevant is None or f.relevant(ctx)):
+                    if v is not None:
+                        for m in f.check(v, today):
+                            p.error(f"{r.name}[{i}].{f.name}", m)
+                    if f.required and v in (None, "", [], {}) and (f.relevant is None or f.relevant({**values, **row})):
                         p.error(f"{r.name}[{i}].{f.name}", _("{field} is required.").format(field=f.label.text()))
         for rule in self.rules:
             try:
@@ -343,19 +363,38 @@ class Form:
 
     # --- to the store --------------------------------------------------------------------------------------------
 
+    @functools.cached_property
+    def _value_names(self) -> frozenset[str]:
+        return frozenset(self.by_name) | frozenset(self.repeat_by_name)
+
+    @functools.cached_property
+    def _storing(self) -> tuple[tuple[tuple[str, Field | None], ...], tuple[tuple[str, tuple], ...]]:
+        """How each value becomes columns: (name, None) where it is stored as it is, (name, field) where the field
+        converts it (yes/no, several choices, place); the same for each repeat group's fields."""
+        def plan(fields):
+            return tuple((f.name, f if f.kind in _CONVERTED else None) for f in fields)
+        return plan(self.fields), tuple((r.name, plan(r.fields)) for r in self.repeats)
+
     def to_change(self, values: Mapping[str, Any]) -> Change:
+        top, groups = self._storing
         cols: dict[str, Any] = {}
-        for f in self.fields:
-            cols.update(f.to_sql(values.get(f.name)))
+        for name, f in top:
+            if f is None:
+                cols[name] = values.get(name)
+            else:
+                cols.update(f.to_sql(values.get(name)))
         children = {}
-        for r in self.repeats:
+        for group, fields in groups:
             rows = []
-            for row in values.get(r.name) or []:
+            for row in values.get(group) or []:
                 out: dict[str, Any] = {}
-                for f in r.fields:
-                    out.update(f.to_sql(row.get(f.name)))
+                for name, f in fields:
+                    if f is None:
+                        out[name] = row.get(name)
+                    else:
+                        out.update(f.to_sql(row.get(name)))
                 rows.append(out)
-            children[r.name] = rows
+            children[group] = rows
         return Change(cols, children, self.search_text(values))
 
     def from_row(self, row: Mapping[str, Any], children: Mapping[str, list] | None = None) -> dict[str, Any]:
@@ -364,20 +403,26 @@ class Form:
             values[r.name] = [{f.name: f.from_sql(c) for f in r.fields} for c in (children or {}).get(r.name, [])]
         return values
 
+    @functools.cached_property
+    def _searchable(self) -> tuple[tuple[Field, ...], tuple[tuple[str, tuple[Field, ...]], ...]]:
+        return (tuple(f for f in self.fields if f.is_searchable),
+                tuple((r.name, tuple(f for f in r.fields if f.is_searchable)) for r in self.repeats))
+
     def search_text(self, values: Mapping[str, Any]) -> dict[str, str]:
         tiers: dict[str, list[str]] = {"public": [], "identifying": [], "narrative": []}
-        for f in self.fields:
-            if f.is_searchable:
-                text = f.search_text(values.get(f.name))
-                if text:
-                    tiers[f.tier].append(text)
-        for r in self.repeats:
-            for row in values.get(r.name) or []:
-                for f in r.fields:
-                    if f.is_searchable:
-                        text = f.search_text(row.get(f.name))
-                        if text:
-                            tiers[f.tier].append(text)
+        top, groups = self._searchable
+        for f in top:
+            text = f.search_text(values.get(f.name))
+            if text:
+                tiers[f.tier].append(text)
+        for group, fields in groups:
+            if not fields:
+                continue
+            for row in values.get(group) or []:
+                for f in fields:
+                    text = f.search_text(row.get(f.name))
+                    if text:
+                        tiers[f.tier].append(text)
         return {k: " ".join(v) for k, v in tiers.items()}
 
     def mask(self, values: dict[str, Any], tiers: frozenset[str], drop: bool = False) -> set[str]:

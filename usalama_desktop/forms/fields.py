@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -35,6 +36,10 @@ _DMY_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MY_MONTH = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:.h](\d{2})(?::\d{2})?$")
+_CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_FREE_TEXT = frozenset({TEXT, LONGTEXT, REFERENCE})
+_SAME_VALUE_SAME_VERDICT = frozenset({INTEGER, DECIMAL, YESNO, DATE, MONTH, TIME, CHOICE})
+_UNREAD = object()
 _YES = {"yes", "y", "true", "1", "ndiyo", "ndio", "x"}
 _NO = {"no", "n", "false", "0", "hapana"}
 
@@ -120,7 +125,7 @@ class Field:
 
     # --- shape ----------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def choice_list(self) -> choice_lists.ChoiceList | None:
         if self.choices:
             return choice_lists.get(self.choices)
@@ -182,6 +187,33 @@ class Field:
 
     def parse(self, raw: Any) -> Any:
         """Turn a typed, pasted or imported value into this field's value. Raises FieldError with a clear reason."""
+        if raw.__class__ is str:
+            # Imports read the same few texts (a category, a date, "yes") thousands of times: each text is read once
+            # per field and remembered; free text is only tidied.
+            kind = self.kind
+            if kind in _FREE_TEXT:
+                text = raw.strip()
+                if not text:
+                    return None
+                return " ".join(text.split()) if kind == TEXT else text
+            seen = self._texts_read
+            found = seen.get(raw, _UNREAD)
+            if found is _UNREAD:
+                found = self._parse(raw)
+                if len(seen) > 4096:  # endless distinct junk must not grow it without end
+                    seen.clear()
+                seen[raw] = tuple(found) if found.__class__ is list else found
+                return found
+            return list(found) if found.__class__ is tuple else found
+        if raw is None:
+            return None
+        return self._parse(raw)
+
+    @functools.cached_property
+    def _texts_read(self) -> dict[str, Any]:
+        return {}
+
+    def _parse(self, raw: Any) -> Any:
         k = self.kind
         if k == PLACE:
             if _empty(raw):
@@ -294,6 +326,32 @@ class Field:
         """Errors that refuse a save; empty when the value is acceptable (required-ness is checked by the form)."""
         if value is None:
             return []
+        if self.kind not in _SAME_VALUE_SAME_VERDICT:
+            return self._check(value, today)
+        # Imports check the same few values (a category, a date) thousands of times: a value found acceptable is
+        # remembered (by type too: True, 1 and 1.0 are one dict key but not one answer). Dates are judged against
+        # a given day, so the day is part of what is remembered.
+        if today is None and self.kind in (DATE, MONTH):
+            today = clock.today()
+        key = (value.__class__, value, today)
+        accepted = self._accepted
+        try:
+            if key in accepted:
+                return []
+        except TypeError:  # a list or dict where one value belongs: checked, never remembered
+            return self._check(value, today)
+        errors = self._check(value, today)
+        if not errors:
+            if len(accepted) > 4096:
+                accepted.clear()
+            accepted.add(key)
+        return errors
+
+    @functools.cached_property
+    def _accepted(self) -> set[tuple]:
+        return set()
+
+    def _check(self, value: Any, today: dt.date | None) -> list[str]:
         k = self.kind
         errors: list[str] = []
         if k in (TEXT, LONGTEXT, REFERENCE):
@@ -317,7 +375,8 @@ class Field:
                 return [_("Answer yes or no.")]
         elif k in (DATE, MONTH):
             try:
-                canonical = parse_date(value, "month" if k == MONTH else self.precision)
+                canonical = (self.parse(value) if value.__class__ is str
+                             else parse_date(value, "month" if k == MONTH else self.precision))
             except FieldError as exc:
                 return [str(exc)]
             if canonical != value:
@@ -330,7 +389,7 @@ class Field:
             if value < "1900":
                 errors.append(_("This date is too long ago."))
         elif k == TIME:
-            if not isinstance(value, str) or not (re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
+            if not isinstance(value, str) or not (_CLOCK_TIME.fullmatch(value)
                                                   or value in choice_lists.get("time_of_day")):
                 return [_("Write the time as HH:MM, or morning, afternoon, evening, night or unknown.")]
         elif k == CHOICE:
@@ -352,8 +411,12 @@ class Field:
                     break
         return errors
 
+    @functools.cached_property
+    def _pattern(self) -> re.Pattern:
+        return re.compile(self.pattern)
+
     def soft_check(self, value: Any) -> list[str]:
-        if self.pattern and isinstance(value, str) and not re.fullmatch(self.pattern, value):
+        if self.pattern and isinstance(value, str) and not self._pattern.fullmatch(value):
             hint = self.pattern_hint.text() if self.pattern_hint else self.pattern
             return [_("Unusual form; expected something like {hint}. Saved as typed.").format(hint=hint)]
         return []
@@ -389,8 +452,9 @@ class Field:
             return ""
         if self.kind in (CHOICE, MULTI):
             cl = self.choice_list
+            words = cl.search_words
             vals = value if isinstance(value, list) else [value]
-            return " ".join(f"{cl.label(v, 'en')} {cl.label(v, 'sw')}" for v in vals)
+            return " ".join(words[v] if v in words else f"{cl.label(v, 'en')} {cl.label(v, 'sw')}" for v in vals)
         return self.display(value, "en")
 
 

@@ -13,6 +13,7 @@ import sqlcipher3
 
 from ..errors import DatabaseClosed, DatabaseDamaged, NotInitialised, StorageError, WeakCipher
 from ..i18n import _
+from . import lookaside
 
 EXPECTED_CIPHER_SETTINGS = [
     "PRAGMA kdf_iter = 256000;",
@@ -88,6 +89,7 @@ def _key_pragma(key: bytes) -> str:
 def _connect(path: Path) -> sqlcipher3.Connection:
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0,
                               cached_statements=STATEMENT_CACHE)
+    lookaside.widen(conn, path)  # before anything uses the pool: see store/lookaside.py
     # SQLCipher logs decryption failures to stderr by default; the level is process-wide.
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute("PRAGMA cipher_memory_security = ON")
