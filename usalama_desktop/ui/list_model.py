@@ -17,6 +17,8 @@ from .qt import QAbstractTableModel, QModelIndex, Qt, Signal
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+_ROOT = QModelIndex()  # Qt's "no parent": the list is flat
+
 class RecordListModel(QAbstractTableModel):
     count_changed = Signal(int)
     loading_changed = Signal(bool)
@@ -40,10 +42,10 @@ class RecordListModel(QAbstractTableModel):
 
     # --- shape --------------------------------------------------------------------------------------------------
 
-    def rowCount(self, parent=QModelIndex()):  # noqa: N802 (Qt's name)
+    def rowCount(self, parent=_ROOT):  # noqa: N802 (Qt's name)
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()):  # noqa: N802
+    def columnCount(self, parent=_ROOT):  # noqa: N802
         return 0 if parent.isValid() else len(self.fields) + (1 if self.show_agency else 0)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
@@ -97,10 +99,10 @@ class RecordListModel(QAbstractTableModel):
             self.total = n
             self.count_changed.emit(n)
 
-    def canFetchMore(self, parent=QModelIndex()):  # noqa: N802
+    def canFetchMore(self, parent=_ROOT):  # noqa: N802
         return not parent.isValid() and not self.exhausted and not self.loading
 
-    def fetchMore(self, parent=QModelIndex()):  # noqa: N802
+    def fetchMore(self, parent=_ROOT):  # noqa: N802
         if self.canFetchMore(parent):
             self._fetch()
 
