@@ -16,6 +16,7 @@ from usalama_desktop.store import audit
 from .conftest import PASSWORD, run_cli
 from .test_cases_data import counselling
 from .test_store_encryption import db_key, decrypt_pages, incident
+from .test_sync_support import add_incidents, pair_fixture  # noqa: F401 (fixture)
 
 
 def test_retention_purge_erases_old_records_and_leaves_no_remnant(env):
@@ -85,6 +86,24 @@ def test_breach_report_names_agencies_counts_categories_and_encryption(env):
     assert "Robbery 3" in text and "Encrypted: yes" in text
     with pytest.raises(PermissionDenied):
         PrivacyService(s).breach_report()
+
+
+def test_breach_report_for_a_lost_bundle_says_what_each_form_carried(pair, tmp_path):
+    from usalama_desktop.sync.export import export_bundle
+
+    agency, _coord = pair
+    add_incidents(agency, 4)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    result = export_bundle(agency, stick)
+    report = PrivacyService(agency).breach_report(result.bundle_id)
+    assert report["kind"] == "bundle" and report["records"] == 4
+    incidents = next(f for f in report["forms"] if f["form"] == "incident")
+    assert incidents["records"] == 4 and incidents["tombstones"] == 0
+    assert incidents["sensitive_fields"] == []  # the observatory profile carries no personal or sensitive field
+    text = report_text(report)
+    assert "Incident" in text and "4 records" in text
+    assert "MARKER-NARRATIVE" not in json.dumps(report)
 
 
 def test_privacy_commands(env, tmp_path):

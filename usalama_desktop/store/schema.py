@@ -152,8 +152,15 @@ def _m4_search_without_triggers(db: Database) -> None:
             db.execute(f'DROP TRIGGER IF EXISTS "{name}_{suffix}"')
 
 
+def _m5_bundle_summary(db: Database) -> None:
+    """What each bundle carried, per form (counts and the kinds of field, never values): the breach report for a
+    lost USB stick reads it."""
+    db.execute("ALTER TABLE sync_outgoing ADD COLUMN summary TEXT")
+
+
 # Append only; never edit a migration that has shipped.
-MIGRATIONS: list[Callable[[Database], None]] = [_m1_core, _m2_imports, _m3_sync, _m4_search_without_triggers]
+MIGRATIONS: list[Callable[[Database], None]] = [_m1_core, _m2_imports, _m3_sync, _m4_search_without_triggers,
+                                                _m5_bundle_summary]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

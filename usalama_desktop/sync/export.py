@@ -35,7 +35,7 @@ from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader, BundleWriter
 from .keys import RELAY_TYPES, Identity, Peer, card_file_stem, find_peer, load_identity, local_card
 from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected, PullSource
 from .manifest import serialise, trusted_comment
-from .profiles import OBSERVATORY, PROFILES, REFERRAL, consent_given
+from .profiles import OBSERVATORY, PROFILES, REFERRAL, carried, consent_given
 
 BATCH = 2000
 GZIP_LEVEL = 1
@@ -362,6 +362,23 @@ def verify_written(path: Path, manifest_bytes: bytes, ident: Identity, payload_s
             raise BundleRejected("verify", "payload")
 
 
+def _summary(counts: dict[str, dict[str, int]], profile: str) -> dict[str, Any]:
+    """Per form: how many records and deletions went, and which fields with personal or sensitive data the profile
+    carried (labels only), for the breach report if the stick is lost."""
+    out = []
+    for name, c in sorted(counts.items()):
+        form = registry.forms().get(name)
+        if form is None:
+            continue
+        kept = carried(form, profile)
+        sensitive = [f.label.en for f in form.fields if f.tier != "public" and kept.has(f.name)]
+        sensitive += [f.label.en for r in form.repeats for f in r.fields
+                      if f.tier != "public" and f.name in kept.repeat_fields.get(r.name, ())]
+        out.append({"form": name, "title": form.title.en, "records": c["records"], "tombstones": c["tombstones"],
+                    "sensitive_fields": sensitive})
+    return {"forms": out}
+
+
 def export_bundle(session, folder: Path, recipient: Peer | None = None, profile: str = OBSERVATORY,
                   full: bool = False, record_id: str | None = None,
                   progress: Callable[[int, int], None] | None = None) -> ExportResult:
@@ -432,10 +449,10 @@ def export_bundle(session, folder: Path, recipient: Peer | None = None, profile:
 
     manifest_sha = hashlib.sha256(data).hexdigest()
     with db.transaction():
-        db.execute("UPDATE sync_outgoing SET status = 'done', records = ?, tombstones = ?, manifest_sha256 = ? "
-                   "WHERE bundle_id = ?", (manifest["total_records"],
-                                           sum(c["tombstones"] for c in manifest["counts"].values()), manifest_sha,
-                                           bundle_id))
+        db.execute("UPDATE sync_outgoing SET status = 'done', records = ?, tombstones = ?, manifest_sha256 = ?, "
+                   "summary = ? WHERE bundle_id = ?",
+                   (manifest["total_records"], sum(c["tombstones"] for c in manifest["counts"].values()),
+                    manifest_sha, json.dumps(_summary(manifest["counts"], profile)), bundle_id))
         db.execute("UPDATE sync_channels SET last_bundle_id = ?, skipped = '[]' WHERE recipient = ?",
                    (bundle_id, peer.installation_id))
         for form, _mark in plan.forms:
