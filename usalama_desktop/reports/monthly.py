@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from ..analysis.monthly import (
 from ..fsutil import fsync_dir
 from ..i18n import LANGUAGES, _, language
 from ..permissions import require
+
+_WORDS = re.compile(r"[^\W\dx]{2,}")  # two letters together: a word, not "<5", "x", a date or a figure
 
 
 @dataclass
@@ -149,14 +152,18 @@ def write_pdf(path: Path, figures: MonthlyFigures, published: dict[str, list[Pub
         n = len(header) - 1
         parts = [list(range(1 + i, min(1 + i + 7, n + 1))) for i in range(0, max(n, 1), 7)] or [[]]
         out = []
+        # A column of words (an owner, a status) wraps inside its cell; figures and dates stay on one line, right.
+        wordy = {c for c in range(1, n + 1) if any(_WORDS.search(str(r[c])) for r in rows)}
         for cols in parts:
-            first = 48 * mm if len(cols) > 3 else 70 * mm
+            first = (38 if len(cols) > 5 else 48 if len(cols) > 3 else 70) * mm
             rest = (width - first) / max(len(cols), 1)
             data = [[Paragraph(_p(header[0]), head_cell), *(Paragraph(_p(header[c]), head_cell) for c in cols)]]
-            data += [[Paragraph(_p(r[0]), cell), *(r[c] for c in cols)] for r in rows]
+            data += [[Paragraph(_p(r[0]), cell), *(Paragraph(_p(r[c]), cell) if c in wordy else r[c] for c in cols)]
+                     for r in rows]
             t = Table(data, colWidths=[first, *([rest] * len(cols))], repeatRows=1)
             style = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                      ("FONTSIZE", (0, 0), (-1, -1), 8), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                     ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
                      ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8"))]
             if pub.table.counts and pub.table.totals and rows:
                 style.append(("BACKGROUND", (0, len(data) - 1), (-1, len(data) - 1), colors.HexColor("#f3f3f3")))
