@@ -152,8 +152,9 @@ def write_pdf(path: Path, figures: MonthlyFigures, published: dict[str, list[Pub
         n = len(header) - 1
         parts = [list(range(1 + i, min(1 + i + 7, n + 1))) for i in range(0, max(n, 1), 7)] or [[]]
         out = []
-        # A column of words (an owner, a status) wraps inside its cell; figures and dates stay on one line, right.
-        wordy = {c for c in range(1, n + 1) if any(_WORDS.search(str(r[c])) for r in rows)}
+        # A column of words (an owner, a status) wraps inside its cell; figures, dates and "<5 ..." marks stay on
+        # one line, right.
+        wordy = {c for c in range(1, n + 1) if any(_WORDS.search(str(r[c])) and not str(r[c]).startswith("<") for r in rows)}
         for cols in parts:
             first = (38 if len(cols) > 5 else 48 if len(cols) > 3 else 70) * mm
             rest = (width - first) / max(len(cols), 1)
