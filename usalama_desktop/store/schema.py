@@ -155,7 +155,8 @@ def _m4_search_without_triggers(db: Database) -> None:
 def _m5_bundle_summary(db: Database) -> None:
     """What each bundle carried, per form (counts and the kinds of field, never values): the breach report for a
     lost USB stick reads it."""
-    db.execute("ALTER TABLE sync_outgoing ADD COLUMN summary TEXT")
+    if "summary" not in {r[1] for r in db.query("PRAGMA table_info(sync_outgoing)")}:
+        db.execute("ALTER TABLE sync_outgoing ADD COLUMN summary TEXT")
 
 
 # Append only; never edit a migration that has shipped.
