@@ -213,8 +213,9 @@ class Form:
         for f in (self.category_field, self.status_field):
             if f:
                 idx.append((f, date_col) if date_col else (f,))
-        if self.place_field:
-            idx.append((f"{self.place_field}_county", f"{self.place_field}_ward"))
+        if self.place_field:  # a ward's list, newest first, read off the index (no sort of the ward's rows)
+            place = (f"{self.place_field}_county", f"{self.place_field}_ward")
+            idx.append((*place, date_col) if date_col else place)
         if self.reference_field:
             idx.append(("agency_id", self.reference_field))
         if date_col:

@@ -393,6 +393,9 @@ class RecordService:
         if q.text and sort == "rid" and q.descending:
             return self._search_page(q, after, limit)
         where, params = self._filters(q)
+        # A page walks the sort column's index and stops at the limit; without the "+", SQLite prefers an index
+        # that starts with "deleted" (the dashboard's covering ones) and sorts the whole table first (2 s at 1M).
+        where = ["+deleted = 0" if w == "deleted = 0" else w for w in where]
         desc = q.descending
         op, order = ("<", "DESC") if desc else (">", "ASC")
         if after is not None:
