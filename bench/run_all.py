@@ -27,6 +27,7 @@ BENCHES = [
     ("bundles", "Exchange bundles"),
     ("report", "Monthly summary PDF"),
     ("community", "Community modules"),
+    ("cases", "Case modules"),
 ]
 
 

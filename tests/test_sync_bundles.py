@@ -96,6 +96,18 @@ def test_import_merges_and_keeps_spine_history_and_search(pair, stick):
     assert get_meta(coord.db, "hlc_last") >= max(agency.writer.row(svc.spec, i)["hlc"] for i in ids)
 
 
+def test_import_holds_the_page_cache_to_the_bulk_size_and_gives_it_back(pair, stick):
+    from usalama_desktop.store.db import BULK_CACHE_KIB, CACHE_KIB
+
+    agency, coord = pair
+    add_incidents(agency, 3)
+    during = []
+    import_bundle(coord, export_bundle(agency, stick).path,
+                  progress=lambda done, total: during.append(coord.db.scalar("PRAGMA cache_size")))
+    assert during and set(during) == {-BULK_CACHE_KIB}
+    assert coord.db.scalar("PRAGMA cache_size") == -CACHE_KIB
+
+
 def test_incremental_exports_carry_only_changes_and_tombstones_propagate(pair, stick):
     agency, coord = pair
     ids = add_incidents(agency, 3)
