@@ -72,6 +72,7 @@ def test_the_coordinator_previews_and_saves_the_month(qtbot, shell, env, last_mo
     assert "Kilimani" in text  # the forum's or station's name heads every page
     preview_folder = env.folder / "reports"
     assert oct(preview_folder.stat().st_mode & 0o777) == "0o700"
+    assert list(preview_folder.iterdir()) == []  # the report was read into memory and removed
     sh.window.tasks.wait_idle()
 
 
@@ -93,3 +94,15 @@ def test_saving_to_a_folder_that_is_not_there_says_so(qtbot, shell, env, last_mo
     qtbot.waitUntil(lambda: "could not be saved" in page.status.text(), timeout=20000)
     assert page.build.isEnabled()
     sh.window.tasks.wait_idle()
+
+
+def test_cancelling_leaves_no_report_and_the_page_ready(qtbot, shell, env, last_month):  # noqa: F811
+    sh, page = open_reports(qtbot, shell, env, "coord")
+    page.build.click()
+    sh.window.tasks.active_token.cancel()
+    qtbot.waitUntil(lambda: page.build.isEnabled(), timeout=60000)
+    sh.window.tasks.wait_idle()
+    assert page.preview is None and not page.save.isEnabled()
+    assert "Stopped" in page.status.text()
+    folder = env.folder / "reports"
+    assert not folder.exists() or list(folder.iterdir()) == []

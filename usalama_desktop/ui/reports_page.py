@@ -3,13 +3,13 @@ and its pages drawn on the worker (progress and Cancel), shown here as a preview
 chooses.
 
 Everything the report holds comes from ``reports.monthly.monthly_report``, the same call as ``usalama report
-monthly``. The preview PDF is kept in the installation's own private folder (never the system's temp folder) and
-replaced by the next preview; "Save a copy" writes it, and the workbook beside it, where the user says.
+monthly``. The report is written in the installation's own private folder (never the system's temp folder), read
+back into memory and removed at once, so no copy lingers beside the database; "Save a copy" writes the PDF, and the
+workbook with it, where the user says.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from .. import clock
 from ..analysis import month_label
 from ..analysis.core import shift_month
 from ..errors import UsalamaError
-from ..fsutil import atomic_writer, private_dir
+from ..fsutil import atomic_write_bytes, private_dir
 from ..i18n import _
 from ..permissions import allowed, own_agency_only
 from .qt import (
@@ -51,6 +51,8 @@ class Preview:
     result: object
     pages: list[tuple[bytes, int, int, int]]  # (pixels, width, height, bytes per line)
     options: tuple
+    pdf: bytes
+    xlsx: bytes | None
 
 
 def render_pages(path: Path, scale: float = PREVIEW_SCALE, token=None) -> list[tuple[bytes, int, int, int]]:
@@ -165,10 +167,16 @@ class ReportsPage(QWidget):
             private_dir(folder)
             out = folder / f"{PREVIEW_NAME}.pdf"
             book = folder / f"{PREVIEW_NAME}.xlsx" if xlsx else None
-            result = monthly_report(session, month, out=out, scope=scope, lang=lang, audience=audience,
-                                    xlsx=book, token=token)
-            token.progress(0, 0, _("Drawing the pages…"))
-            return Preview(result, render_pages(out, token=token), options)
+            try:
+                result = monthly_report(session, month, out=out, scope=scope, lang=lang, audience=audience,
+                                        xlsx=book, token=token)
+                token.progress(0, 0, _("Drawing the pages…"))
+                pages = render_pages(out, token=token)
+                return Preview(result, pages, options, out.read_bytes(), book.read_bytes() if book else None)
+            finally:
+                for made in (out, book):
+                    if made is not None:
+                        made.unlink(missing_ok=True)
 
         self.window.tasks.run_with_progress(self, _("Making the monthly summary…"), job, self._shown, self._failed)
 
@@ -222,12 +230,11 @@ class ReportsPage(QWidget):
         if target.suffix.lower() != ".pdf":
             target = target.with_suffix(".pdf")
         preview = self.preview
-        folder = self._folder()
 
         def job(token):
-            written = [_copy(folder / f"{PREVIEW_NAME}.pdf", target)]
-            if preview.options[4]:
-                written.append(_copy(folder / f"{PREVIEW_NAME}.xlsx", target.with_suffix(".xlsx")))
+            written = [_save(preview.pdf, target)]
+            if preview.xlsx is not None:
+                written.append(_save(preview.xlsx, target.with_suffix(".xlsx")))
             token.check()
             return written
 
@@ -243,11 +250,10 @@ class ReportsPage(QWidget):
         super().closeEvent(event)
 
 
-def _copy(source: Path, target: Path) -> Path:
-    """Copy through a temporary name beside the target, so a stick pulled out never leaves half a report."""
+def _save(data: bytes, target: Path) -> Path:
+    """Write through a temporary name beside the target, so a stick pulled out never leaves half a report."""
     try:
-        with open(source, "rb") as src, atomic_writer(target, 0o644) as dst:
-            shutil.copyfileobj(src, dst)
+        atomic_write_bytes(target, data, 0o644)
     except OSError as exc:
         raise UsalamaError(_("The report could not be saved there ({reason}). Choose another folder or "
                              "check the USB stick.").format(reason=exc.strerror or exc.__class__.__name__)) from exc
