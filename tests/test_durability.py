@@ -140,35 +140,72 @@ def _mount_tmpfs(path, size: str) -> bool:
     return r.returncode == 0
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root (CI runs as root)")
+def _save_until_refused(folder) -> tuple[str, str]:
+    """Log in, save one record, then save big ones until the store refuses; (kept id, the refusal's message)."""
+    s = Installation(Paths(folder)).login("clerk", PASSWORD)
+    svc = RecordService(s, "incident")
+    kept = svc.create(incident(agency_ref="kept"))
+    try:
+        for i in range(400):
+            svc.create(incident(agency_ref=f"full {i}", narrative="n" * 7000))
+    except StorageError as exc:
+        return kept, str(exc)
+    finally:
+        s.close()
+    return kept, ""
+
+
+def _on_a_full_tmpfs(folder, mnt) -> tuple[str, str]:
+    """A real full disk: a 3 MB tmpfs filled up once the installation is open."""
+    shutil.copytree(folder, mnt / "inst")
+    s = Installation(Paths(mnt / "inst")).login("clerk", PASSWORD)
+    s.close()
+    filler = mnt / "filler"
+    budget = shutil.disk_usage(mnt).free - 512 * 1024  # half a megabyte left for the saves
+    filler.write_bytes(b"\0" * max(budget, 0))
+    try:
+        return _save_until_refused(mnt / "inst")
+    finally:
+        filler.unlink()
+
+
+def _with_a_file_size_limit(folder) -> tuple[str, str]:
+    """Where nothing can be mounted: the saves run in a child whose files may not grow past 512 KB more than the
+    database already holds (RLIMIT_FSIZE, with SIGXFSZ ignored, so a write fails the way it does on a full disk)."""
+    import resource
+
+    limit = max(p.stat().st_size for p in folder.rglob("*") if p.is_file()) + 512 * 1024
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child never returns into pytest
+        try:
+            os.close(read_fd)
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+            os.write(write_fd, json.dumps(_save_until_refused(folder)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as reader:
+        answer = reader.read()
+    os.waitpid(pid, 0)
+    assert answer, "the child stopped without an answer"
+    kept, message = json.loads(answer)
+    return kept, message
+
+
 def test_a_full_disk_refuses_the_save_clearly_and_the_database_opens_after(env, tmp_path):
     mnt = tmp_path / "small"
-    if not _mount_tmpfs(mnt, "3m"):
-        pytest.skip("this machine does not allow mounting (the max_page_count test above still runs)")
+    mounted = os.geteuid() == 0 and _mount_tmpfs(mnt, "3m")
     try:
-        shutil.copytree(env.folder, mnt / "inst")
-        inst = Installation(Paths(mnt / "inst"))
-        s = inst.login("clerk", PASSWORD)
-        svc = RecordService(s, "incident")
-        kept = svc.create(incident(agency_ref="kept"))
-        filler = mnt / "filler"
-        with filler.open("wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
-        with pytest.raises(StorageError):
-            for i in range(200):
-                svc.create(incident(agency_ref=f"full {i}", narrative="n" * 7000))
-        s.close()
-        filler.unlink()
-        s = inst.login("clerk", PASSWORD)
+        kept, message = _on_a_full_tmpfs(env.folder, mnt) if mounted else _with_a_file_size_limit(env.folder)
+        assert message, "the store never refused a save"
+        s = Installation(Paths(mnt / "inst" if mounted else env.folder)).login("clerk", PASSWORD)
         assert s.db.integrity_problems() == []
         assert RecordService(s, "incident").get(kept)
         live = s.db.scalar("SELECT count(*) FROM incident")
         assert s.db.scalar("SELECT count(*) FROM audit WHERE action = 'record.create'") == live
         s.close()
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        if mounted:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
