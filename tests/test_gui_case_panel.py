@@ -176,7 +176,8 @@ def test_no_step_buttons_for_a_coordinator_and_none_while_the_record_has_edits(q
     panel.dialog.reject()
 
 
-def test_the_record_window_embeds_the_panel(qtbot, shell, make_env):  # noqa: F811
+def open_case_window(qtbot, shell, make_env):  # noqa: F811
+    """A school's counsellor opens a new counselling case in its record window: (the window, its case panel)."""
     env = make_env("school")
     rid = CaseService(env.login("counsellor"), "counselling").open(counselling())
     sh = shell(env.folder)
@@ -187,6 +188,11 @@ def test_the_record_window_embeds_the_panel(qtbot, shell, make_env):  # noqa: F8
     qtbot.waitUntil(lambda: page.loaded and not page.model.loading, timeout=10000)
     window = page.open_record(rid)
     panel = window.case_panel
+    return window, panel
+
+
+def test_the_record_window_embeds_the_panel(qtbot, shell, make_env):  # noqa: F811
+    window, panel = open_case_window(qtbot, shell, make_env)
     assert isinstance(panel, CasePanel)
     qtbot.waitUntil(lambda: panel.state is not None, timeout=10000)
     assert panel.state["status"] == "open" and "close" in panel.buttons
@@ -194,16 +200,7 @@ def test_the_record_window_embeds_the_panel(qtbot, shell, make_env):  # noqa: F8
 
 
 def test_a_step_in_the_panel_reloads_the_record_window_so_saving_after_it_works(qtbot, shell, make_env):  # noqa: F811
-    env = make_env("school")
-    rid = CaseService(env.login("counsellor"), "counselling").open(counselling())
-    sh = shell(env.folder)
-    sh.start()
-    login_through_dialog(qtbot, sh, user="couns")
-    qtbot.waitUntil(lambda: sh.window is not None, timeout=10000)
-    page = sh.window.show_page("records:counselling_case")
-    qtbot.waitUntil(lambda: page.loaded and not page.model.loading, timeout=10000)
-    window = page.open_record(rid)
-    panel = window.case_panel
+    window, panel = open_case_window(qtbot, shell, make_env)
     qtbot.waitUntil(lambda: panel.state is not None and window.revision == 1, timeout=10000)
     click(qtbot, panel.buttons["add_session"])
     dialog = panel.dialog

@@ -16,7 +16,7 @@ from usalama_desktop.store import audit
 from .conftest import PASSWORD, run_cli
 from .test_cases_data import counselling
 from .test_store_encryption import db_key, decrypt_pages, incident
-from .test_sync_support import add_incidents, pair_fixture  # noqa: F401 (fixture)
+from .test_sync_support import add_incidents, pair_fixture, stick_fixture  # noqa: F401 (fixtures)
 
 
 def test_retention_purge_erases_old_records_and_leaves_no_remnant(env):
@@ -88,13 +88,11 @@ def test_breach_report_names_agencies_counts_categories_and_encryption(env):
         PrivacyService(s).breach_report()
 
 
-def test_breach_report_for_a_lost_bundle_says_what_each_form_carried(pair, tmp_path):
+def test_breach_report_for_a_lost_bundle_says_what_each_form_carried(pair, stick):
     from usalama_desktop.sync.export import export_bundle
 
     agency, _coord = pair
     add_incidents(agency, 4)
-    stick = tmp_path / "stick"
-    stick.mkdir()
     result = export_bundle(agency, stick)
     report = PrivacyService(agency).breach_report(result.bundle_id)
     assert report["kind"] == "bundle" and report["records"] == 4

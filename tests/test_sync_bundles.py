@@ -25,15 +25,9 @@ from .test_sync_support import (  # noqa: F401 (fixtures)
     enrol_both,
     members,
     pair_fixture,
+    stick_fixture,
     with_testform_fixture,
 )
-
-
-@pytest.fixture
-def stick(tmp_path):
-    folder = tmp_path / "stick"
-    folder.mkdir()
-    return folder
 
 
 def test_export_is_read_by_the_reference_age_and_minisign_tools(pair, stick, tmp_path):

@@ -66,6 +66,14 @@ def enrol_both(a, b) -> None:
     keys.enrol(b, ca, ca["fingerprint"])
 
 
+@pytest.fixture(name="stick")
+def stick_fixture(tmp_path):
+    """An empty folder standing for the USB stick."""
+    folder = tmp_path / "stick"
+    folder.mkdir()
+    return folder
+
+
 @pytest.fixture(name="pair")
 def pair_fixture(make_env):
     """A police station and its forum coordinator, each holding the other's card."""

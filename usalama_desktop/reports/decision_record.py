@@ -17,6 +17,7 @@ from ..fsutil import atomic_writer
 from ..i18n import _, language
 from ..services.installation import Session
 from ..services.records import RecordService
+from .pages import numbered_canvas
 
 FORM = "ajs_case"
 
@@ -58,7 +59,6 @@ def _write(path: Path, form, values: dict[str, Any], spine: dict[str, Any], coun
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
@@ -164,30 +164,7 @@ def _write(path: Path, form, values: dict[str, Any], spine: dict[str, Any], coun
                                                    "{rev}.").format(date=clock.today().isoformat(), id=spine["id"],
                                                                    rev=spine["revision"])), small)]
 
-    footer_left = f"{council} · {register}"
-    pages = {"n": 0}
-
-    class NumberedCanvas(canvas.Canvas):
-        """Holds the pages back until the end so each footer can say "Page n of N"."""
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self):  # noqa: N802 (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = pages["n"] = len(self._pages)
-            for number, state in enumerate(self._pages, 1):
-                self.__dict__.update(state)
-                self.setFont("Helvetica", 8)
-                self.drawString(20 * mm, 12 * mm, footer_left[:110])
-                self.drawRightString(A4[0] - 20 * mm, 12 * mm,
-                                     _("Page {n} of {total}").format(n=number, total=total))
-                super().showPage()
-            super().save()
+    NumberedCanvas, pages = numbered_canvas(f"{council} · {register}"[:110], foot_mm=12)
 
     with atomic_writer(path) as f:
         doc = SimpleDocTemplate(f, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,

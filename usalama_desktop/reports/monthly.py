@@ -10,12 +10,10 @@ targets and renamed at the end; a cancel or an error removes them.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 from .. import clock
@@ -31,9 +29,10 @@ from ..analysis.monthly import (
     monthly_figures,
     publish_all,
 )
-from ..fsutil import fsync_dir
+from ..fsutil import atomic_writer
 from ..i18n import LANGUAGES, _, language
 from ..permissions import require
+from .pages import numbered_canvas
 
 _WORDS = re.compile(r"[^\W\dx]{2,}")  # two letters together: a word, not "<5", "x", a date or a figure
 
@@ -75,27 +74,16 @@ def monthly_report(session, month: str, *, out: Path, scope: str = "all", lang: 
         for s in sorted(figures.sections, key=lambda s: s.key != "crime_chart"):
             published[s.key] = publish_all(s.tables, audience, done)
             done += published[s.key]
-        temps: list[tuple[Path, Path]] = []
-        try:
+        # Written under temporary names, renamed once both are complete: a cancel or a failure while writing leaves
+        # neither (nor a temporary file).
+        with contextlib.ExitStack() as files:
             progress(len(figures.sections), len(figures.sections), _("Writing the PDF"))
-            pdf_tmp = _temp(out)
-            temps.append((pdf_tmp, out))
-            pages = write_pdf(pdf_tmp, figures, published)
+            pages = write_pdf(files.enter_context(atomic_writer(out)), figures, published)
             if xlsx is not None:
                 progress(len(figures.sections) + 1, len(figures.sections), _("Writing the workbook"))
-                xlsx_tmp = _temp(xlsx)
-                temps.append((xlsx_tmp, xlsx))
-                write_xlsx(xlsx_tmp, figures, published)
+                write_xlsx(files.enter_context(atomic_writer(xlsx)), figures, published)
             if token is not None:
                 token.check()
-            for tmp, target in temps:
-                os.replace(tmp, target)
-                fsync_dir(target.parent)
-        except BaseException:
-            for tmp, _target in temps:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-            raise
     if token is not None:
         token.progress(1, 1, "")
     tables = [p for s in figures.sections for p in published[s.key]]
@@ -106,13 +94,6 @@ def monthly_report(session, month: str, *, out: Path, scope: str = "all", lang: 
         "xlsx": xlsx is not None})
     return MonthlyResult(out, pages, xlsx, list(figures.missing_agencies), figures.incidents,
                          [s.key for s in figures.sections], tables)
-
-
-def _temp(target: Path) -> Path:
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
-    return tmp
 
 
 # --- the PDF -------------------------------------------------------------------------------------------------------
@@ -129,13 +110,12 @@ def _audience_line(figures: MonthlyFigures) -> str:
     return _("For the team: exact counts. Do not share this version outside the team.")
 
 
-def write_pdf(path: Path, figures: MonthlyFigures, published: dict[str, list[Published]]) -> int:
-    """Build the PDF at ``path``; returns the number of pages."""
+def write_pdf(f: BinaryIO, figures: MonthlyFigures, published: dict[str, list[Published]]) -> int:
+    """Write the PDF to the binary file ``f``; returns the number of pages."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
@@ -216,38 +196,11 @@ def write_pdf(path: Path, figures: MonthlyFigures, published: dict[str, list[Pub
 
     title = _("Monthly summary")
     top = f"{figures.forum} · {title} · {figures.period}"
-    pages = {"n": 0}
+    NumberedCanvas, pages = numbered_canvas(figures.forum[:60] + " · " + figures.period, head=top[:120])
 
-    class NumberedCanvas(canvas.Canvas):
-        """Holds the pages back until the end so each one can say "Page n of N"."""
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
-
-        def showPage(self):  # noqa: N802 (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = pages["n"] = len(self._pages)
-            for number, state in enumerate(self._pages, 1):
-                self.__dict__.update(state)
-                self.setFont("Helvetica", 8)
-                self.drawString(20 * mm, A4[1] - 12 * mm, top[:120])
-                self.drawString(20 * mm, 10 * mm, figures.forum[:60] + " · " + figures.period)
-                self.drawRightString(A4[0] - 20 * mm, 10 * mm, _("Page {n} of {total}").format(n=number,
-                                                                                               total=total))
-                super().showPage()
-            super().save()
-
-    with open(path, "wb") as f:
-        doc = SimpleDocTemplate(f, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                                bottomMargin=18 * mm, title=f"{title} {figures.month}", author=figures.forum,
-                                invariant=1)
-        doc.build(story, canvasmaker=NumberedCanvas)
-        f.flush()
-        os.fsync(f.fileno())
+    doc = SimpleDocTemplate(f, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                            bottomMargin=18 * mm, title=f"{title} {figures.month}", author=figures.forum, invariant=1)
+    doc.build(story, canvasmaker=NumberedCanvas)
     return pages["n"]
 
 
@@ -305,8 +258,8 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
-def write_xlsx(path: Path, figures: MonthlyFigures, published: dict[str, list[Published]]) -> None:
-    """One sheet per section: each table under its title, as printed (the forum's version suppressed alike)."""
+def write_xlsx(f: BinaryIO, figures: MonthlyFigures, published: dict[str, list[Published]]) -> None:
+    """To the binary file ``f``, one sheet per section: each table under its title, as printed (the forum's version suppressed alike)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -352,10 +305,7 @@ def write_xlsx(path: Path, figures: MonthlyFigures, published: dict[str, list[Pu
                 ws.append([pub.table.note])
         for line in section.lines:
             ws.append([line])
-    with open(path, "wb") as f:
-        wb.save(f)
-        f.flush()
-        os.fsync(f.fileno())
+    wb.save(f)
 
 
 def _cell(text: str, value: float | None) -> Any:

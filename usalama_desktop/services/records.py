@@ -332,10 +332,13 @@ class RecordService:
         scope and tombstones applied: the analysis module aggregates over exactly the rows a list would show."""
         return self._filters(q)
 
-    def _filters(self, q: Query) -> tuple[list[str], list[Any]]:
+    def _filters(self, q: Query, paging: bool = False) -> tuple[list[str], list[Any]]:
         where, params = self._scope()
         if not q.include_deleted:
-            where.append("deleted = 0")
+            # A page walks the sort column's index and stops at the limit: with "+" the tombstone test picks no
+            # index, else SQLite prefers one starting with "deleted" (the dashboard's covering ones, which counts
+            # need) and sorts every matching row first (2 s at a million incidents).
+            where.append("+deleted = 0" if paging else "deleted = 0")
         df = self.form.date_field
         if df and q.date_from:
             where.append(f'"{df}" >= ?')
@@ -392,10 +395,7 @@ class RecordService:
             raise UsalamaError(_("Cannot sort on {name}.").format(name=sort))
         if q.text and sort == "rid" and q.descending:
             return self._search_page(q, after, limit)
-        where, params = self._filters(q)
-        # A page walks the sort column's index and stops at the limit; without the "+", SQLite prefers an index
-        # that starts with "deleted" (the dashboard's covering ones) and sorts the whole table first (2 s at 1M).
-        where = ["+deleted = 0" if w == "deleted = 0" else w for w in where]
+        where, params = self._filters(q, paging=True)
         desc = q.descending
         op, order = ("<", "DESC") if desc else (">", "ASC")
         if after is not None:

@@ -253,7 +253,7 @@ class ReportsPage(QWidget):
 def _save(data: bytes, target: Path) -> Path:
     """Write through a temporary name beside the target, so a stick pulled out never leaves half a report."""
     try:
-        atomic_write_bytes(target, data, 0o644)
+        atomic_write_bytes(target, data)
     except OSError as exc:
         raise UsalamaError(_("The report could not be saved there ({reason}). Choose another folder or "
                              "check the USB stick.").format(reason=exc.strerror or exc.__class__.__name__)) from exc
