@@ -1,5 +1,9 @@
 """``python -m usalama_desktop`` opens the desktop app."""
 
-from usalama_desktop.ui.app import main
+if __name__ == "__main__":  # not when a helper process (sync/pipeline.py) imports this module
+    import multiprocessing
 
-raise SystemExit(main())
+    multiprocessing.freeze_support()  # the frozen app starts its helper processes through this executable
+    from usalama_desktop.ui.app import main
+
+    raise SystemExit(main())

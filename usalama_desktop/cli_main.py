@@ -1,5 +1,9 @@
 """Entry script for the frozen ``usalama`` command (PyInstaller needs a file, not a function)."""
 
-from usalama_desktop.cli import main
+if __name__ == "__main__":  # not when a helper process (sync/pipeline.py) imports this module
+    import multiprocessing
 
-raise SystemExit(main())
+    multiprocessing.freeze_support()  # the frozen command starts its helper processes through this executable
+    from usalama_desktop.cli import main
+
+    raise SystemExit(main())

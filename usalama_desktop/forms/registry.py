@@ -30,8 +30,13 @@ def import_optional(name: str):
         raise
 
 
-@functools.cache
 def forms() -> dict[str, Form]:
+    return declared_forms()
+
+
+@functools.cache
+def declared_forms() -> dict[str, Form]:
+    """The forms FORM_MODULES declare (what ``forms`` gives, unless a test adds forms of its own)."""
     out: dict[str, Form] = {}
     for name in FORM_MODULES:
         module = import_optional(name)

@@ -55,6 +55,7 @@ class Version:
     carried: Carried
     profile: str
     provenance: dict[str, str] | None = None
+    prepared: tuple | None = None  # what it writes if its record is new here (merge.new_row), made ahead
 
     @property
     def id(self) -> str:

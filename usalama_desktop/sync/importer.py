@@ -11,8 +11,8 @@ audit entry, then one transaction that decrypts, validates and merges the whole 
 5. Sequence: the same bundle again is "already imported" and changes nothing; a sequence number reused by another
    bundle is refused; a jump further ahead than the window needs confirmation; an older one that fills a gap is
    imported and flagged.
-6. Decryption, gzip with a compression-ratio cap, every record checked (codec.py) and merged (merge.py). One bad
-   record refuses the whole bundle: the transaction rolls back.
+6. Decryption, gzip with a compression-ratio cap, every record checked (codec.py; for a large bundle on the second
+   core, pipeline.py) and merged (merge.py). One bad record refuses the whole bundle: the transaction rolls back.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ..i18n import _
 from ..permissions import require
 from ..reference import POLICE_AGENCY_TYPES
 from . import minisign
-from .codec import RecordChecker
+from .codec import RecordChecker, Version
 from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader
 from .keys import Peer, load_identity, peer_by_key
 from .limits import (
@@ -51,6 +51,7 @@ from .limits import (
 )
 from .manifest import Manifest, parse, trusted_comment
 from .merge import Merger, MergeStats
+from .pipeline import HelperChecker, InlineChecker, record_checker
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
 OUT_CHUNK = 1 << 20
@@ -242,14 +243,16 @@ class _PayloadSource(PullSource):
 class _PayloadSink:
     """Receives decrypted bytes from age: gunzips with a ratio cap, splits records, checks and merges each one."""
 
-    def __init__(self, checker: RecordChecker, merger: Merger):
+    def __init__(self, checker: RecordChecker, records: InlineChecker | HelperChecker, merger: Merger):
         self.checker = checker
+        self.records = records
         self.merger = merger
         self.z = zlib.decompressobj(31)
         self.pending = bytearray()
         self.in_bytes = 0
         self.out_bytes = 0
-        self.n = 0
+        self.n = 0  # lines read
+        self.merged = 0  # versions checked and handed to the merge, in bundle order
         self.counts: dict[str, dict[str, int]] = {}
         self.error: BaseException | None = None
 
@@ -307,15 +310,20 @@ class _PayloadSink:
         self.n += 1
         if self.n > MAX_RECORDS:
             raise BundleRejected("records", _("The bundle holds more records than allowed; it was refused."))
-        v = self.checker.decode(line, self.n)
-        c = self.counts.setdefault(v.form.name, {"records": 0, "tombstones": 0})
-        c["records"] += 1
-        c["tombstones"] += int(v.deleted)
-        self.merger.add(v, self.n)
+        self._merge(self.records.feed(line, self.n))
+
+    def _merge(self, versions: Iterator[Version]) -> None:
+        for v in versions:
+            self.merged += 1
+            c = self.counts.setdefault(v.form.name, {"records": 0, "tombstones": 0})
+            c["records"] += 1
+            c["tombstones"] += int(v.deleted)
+            self.merger.add(v, self.merged)
 
     def close(self) -> None:
         if not self.z.eof or self.pending:
             raise BundleRejected("incomplete", _("The bundle's data ends early; it was refused."))
+        self._merge(self.records.finish())
 
 
 def _merge_payload(session, reader: BundleReader, checked: Checked,
@@ -326,19 +334,23 @@ def _merge_payload(session, reader: BundleReader, checked: Checked,
     refuse = frozenset({"complaints"}) if session.agency.type in POLICE_AGENCY_TYPES else frozenset()
     checker = RecordChecker(registry.forms(), m["profile"], refuse)
     merger = Merger(session, m["bundle_id"], checked.peer, m["profile"])
-    sink = _PayloadSink(checker, merger)
-    size = reader.members[PAYLOAD].size
-    source = _PayloadSource(reader.iter_member(PAYLOAD), size, progress)
-    identity = pyrage.x25519.Identity.from_str(load_identity(session.db).age_identity)
+    records = record_checker(checker, session.agency.id, m["counts"])
     try:
-        pyrage.decrypt_io(source, sink, [identity])
-    except pyrage.DecryptError:
-        if source.error is not None or sink.error is not None:
-            raise (source.error or sink.error) from None
-        raise BundleRejected("decrypt", _("The bundle could not be decrypted with this installation's key; nothing "
-                                          "was imported. Ask the sender to export it again for this coordinator.")
-                             ) from None
-    sink.close()
+        sink = _PayloadSink(checker, records, merger)
+        size = reader.members[PAYLOAD].size
+        source = _PayloadSource(reader.iter_member(PAYLOAD), size, progress)
+        identity = pyrage.x25519.Identity.from_str(load_identity(session.db).age_identity)
+        try:
+            pyrage.decrypt_io(source, sink, [identity])
+        except pyrage.DecryptError:
+            if source.error is not None or sink.error is not None:
+                raise (source.error or sink.error) from None
+            raise BundleRejected("decrypt", _("The bundle could not be decrypted with this installation's key; "
+                                              "nothing was imported. Ask the sender to export it again for this "
+                                              "coordinator.")) from None
+        sink.close()
+    finally:
+        records.close()
     if source.sha.hexdigest() != m["members"][PAYLOAD]["sha256"]:
         raise mixed()
     stats = merger.finish()

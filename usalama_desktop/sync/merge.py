@@ -102,6 +102,32 @@ def compose(form: Form, own_content: Mapping[str, Any], keep: Carried, base: Map
     return out
 
 
+def new_row(v: Version, local_agency: str) -> tuple[list[Any], tuple, dict[str, list[tuple]], tuple | None]:
+    """What a version writes when its record is new here: the spine's columns, the form's columns, each repeat
+    group's rows and the search text (None for a tombstone). A tombstone stores no values; another agency's version
+    fills only the fields it carries. The bundle checker makes these ahead, on the second core (pipeline.py)."""
+    form = v.form
+    spec = form.table_spec
+    if v.deleted:
+        values = empty_values(form)
+    elif v.spine["agency_id"] == local_agency:
+        values = v.values
+    else:
+        values = compose(form, v.values, v.carried, empty_values(form))
+    change = form.to_change(values)
+    cols = tuple(change.values.get(c) for c in spec.column_names)
+    children = {child.name: [tuple(r.get(c.name) for c in child.columns) for r in change.children.get(child.name) or []]
+                for child in spec.children}
+    text = None
+    if spec.fts and change.fts and not v.deleted:
+        text = (change.fts.get("public", ""), change.fts.get("identifying", ""), change.fts.get("narrative", ""))
+    sp = v.spine
+    spine = [sp["id"], sp["agency_id"], sp["installation_id"], sp["hlc"], vclock_text(sp["vclock"]), sp["revision"],
+             sp["created_by"], sp["created_at"], sp["updated_by"], sp["updated_at"], int(bool(sp["deleted"])),
+             sp["deleted_reason"]]  # INSERT_SPINE's order, up to the local change sequence
+    return spine, cols, children, text
+
+
 class Merger:
     """Applies the versions of one bundle inside the caller's transaction, in batches."""
 
@@ -222,7 +248,6 @@ class Merger:
         if not versions:
             return
         spec = form.table_spec
-        names = spec.column_names
         first_seq = self.writer.next_change_seq(len(versions))
         first_rid = int(self.db.scalar(f'SELECT coalesce(max(rid), 0) FROM "{spec.name}"')) + 1
         layer_keep = layer_fields(form)
@@ -231,19 +256,12 @@ class Merger:
         for i, v in enumerate(versions):
             rid = first_rid + i
             own = v.spine["agency_id"] == self.local_agency
-            values = v.values if not v.deleted else empty_values(form)
-            if not own and not v.deleted:
-                values = compose(form, v.values, v.carried, empty_values(form))
-            change = form.to_change(values)
-            spine = self._spine_values(v)
-            rows.append((rid, *spine, first_seq + i, *[change.values.get(c) for c in names]))
-            for child in spec.children:
-                cnames = [c.name for c in child.columns]
-                children[child.name].extend((rid, j, *[r.get(c) for c in cnames])
-                                            for j, r in enumerate(change.children.get(child.name) or []))
-            if spec.fts and change.fts and not v.deleted:
-                fts.append((rid, change.fts.get("public", ""), change.fts.get("identifying", ""),
-                            change.fts.get("narrative", "")))
+            spine, cols, kids, text = v.prepared if v.prepared is not None else new_row(v, self.local_agency)
+            rows.append((rid, *spine, first_seq + i, *cols))
+            for name, crows in kids.items():
+                children[name].extend((rid, j, *r) for j, r in enumerate(crows))
+            if text is not None:
+                fts.append((rid, *text))
             origin = self._origin_of(v)
             prov.append((v.id, spec.name, *origin, self.sender.installation_id, self.sender.installation_id,
                          v.profile))
@@ -251,6 +269,7 @@ class Merger:
                 layers.append((v.id, spec.name, v.spine["hlc"], v.spine["installation_id"],
                                json.dumps(restrict(form, canonical(form, v.values), layer_keep, drop_empty=False),
                                           ensure_ascii=False, sort_keys=True)))
+        names = spec.column_names
         cols = ", ".join(f'"{c}"' for c in ["rid", *INSERT_SPINE, *names])
         marks = ", ".join("?" * (1 + len(INSERT_SPINE) + len(names)))
         self.db.executemany(f'INSERT INTO "{spec.name}" ({cols}) VALUES ({marks})', rows)
@@ -269,13 +288,6 @@ class Merger:
             self.db.executemany("INSERT OR REPLACE INTO sync_layers(record_id, tbl, hlc, installation_id, data) "
                                 "VALUES (?,?,?,?,?)", layers)
         self.stats.new += len(versions)
-
-    @staticmethod
-    def _spine_values(v: Version) -> list[Any]:
-        sp = v.spine
-        return [sp["id"], sp["agency_id"], sp["installation_id"], sp["hlc"], vclock_text(sp["vclock"]),
-                sp["revision"], sp["created_by"], sp["created_at"], sp["updated_by"], sp["updated_at"],
-                int(bool(sp["deleted"])), sp["deleted_reason"]]
 
     # --- the general path: a record we already hold -------------------------------------------------------------
 

@@ -1,0 +1,200 @@
+"""Checking a bundle's records on the second core while this one merges them.
+
+Decoding and checking a record (strict JSON, its spine, every field against its form) and preparing its table row
+cost about as much as SQLite's writing of it. For a large bundle the importer hands batches of plaintext lines to a
+helper process that does the first part and sends the checked versions back, while this process merges and writes
+the batches already returned, so the two overlap on two cores. Small bundles are checked inline: starting the
+helper costs more than it saves.
+
+What the helper is given: the bundle's profile, the forms this installation refuses, its agency id, today's date,
+the clock and the language. Never a key, never the database. Lines travel through an anonymous pipe in memory, never
+a file, and the helper logs nothing; a fault of ours in it sends back only the exception's type. It checks in the
+same order as the inline path, and versions before a bad record reach the merge before the refusal does, so a bad
+record is refused with the same words either way (an origin error at record 3 is still reported before a bad field at
+record 7). Only a bundle broken in two ways at once may be refused for the other fault, since the helper reads a
+few batches ahead. The helper ends when the import ends, however it ends: its pipes close and it is stopped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from .. import clock, i18n
+from ..errors import UsalamaError
+from ..forms import registry
+from ..i18n import _
+from .codec import RecordChecker, Version
+from .limits import BundleRejected
+from .merge import new_row
+from .profiles import carried
+
+PIPELINE_MIN_RECORDS = 5000  # below this a bundle is checked inline (the helper takes ~0.3 s to start)
+LINES_PER_BATCH = 500
+IN_FLIGHT = 3  # batches sent and not yet returned: enough to keep both cores busy, little memory held
+STOP_SECONDS = 5.0
+
+
+class HelperFailed(UsalamaError):
+    """The helper process stopped or failed: nothing was imported (the caller's transaction rolls back)."""
+
+
+def _message() -> str:
+    return _("The bundle could not be checked because a helper program stopped unexpectedly. Nothing was "
+             "imported. Try again; if it happens again, restart Usalama Desktop.")
+
+
+class InlineChecker:
+    """Decodes each line as it comes, on this thread."""
+
+    def __init__(self, checker: RecordChecker):
+        self.checker = checker
+
+    def feed(self, line: bytes, n: int) -> Iterator[Version]:
+        yield self.checker.decode(line, n)
+
+    def finish(self) -> Iterator[Version]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+def _pack(v: Version, local_agency: str) -> tuple:
+    return v.form.name, v.spine, v.values, v.provenance, new_row(v, local_agency)
+
+
+def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
+    """The helper: checks each batch of lines it receives and sends back the versions (or the first refusal).
+
+    A thread keeps reading batches while the main one checks and replies: were both processes to block sending to
+    each other (a reply and a batch each larger than a pipe holds), neither would ever read."""
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (no traceback may print a record's values)
+    clock.shift(settings["clock_offset_ms"] - clock._offset_ms)
+    i18n.set_language(settings["language"])
+    forms = {name: f for name, f in registry.declared_forms().items() if name in settings["forms"]}
+    checker = RecordChecker(forms, settings["profile"], frozenset(settings["refuse_modules"]))
+    checker.today, checker.now_ms = settings["today"], settings["now_ms"]
+    local = settings["local_agency"]
+    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+
+    def read() -> None:
+        while True:
+            try:
+                message = inbox_conn.recv_bytes()
+            except (EOFError, OSError):
+                message = b""
+            inbox.put(message)
+            if not message:
+                return
+
+    threading.Thread(target=read, daemon=True, name="usalama-bundle-inbox").start()
+    while True:
+        message = inbox.get()
+        if not message:
+            return
+        first, blob = pickle.loads(message)
+        out: list[tuple] = []
+        try:
+            for i, line in enumerate(blob.split(b"\n")):
+                out.append(_pack(checker.decode(line, first + i), local))
+        except BundleRejected as exc:
+            reply: tuple = ("refused", out, exc.code, str(exc))
+        except Exception as exc:  # a fault of ours: only its type travels, never a value from the bundle
+            reply = ("failed", out, type(exc).__name__)
+        else:
+            reply = ("ok", out)
+        try:
+            replies.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            return
+        if reply[0] != "ok":
+            return
+
+
+class HelperChecker:
+    """Sends lines to the helper in batches and gives back checked versions, in bundle order."""
+
+    def __init__(self, checker: RecordChecker, local_agency: str):
+        self.profile = checker.profile
+        self.forms = checker.forms
+        ctx = multiprocessing.get_context("spawn")
+        helper_in, self.to_helper = ctx.Pipe(duplex=False)
+        self.from_helper, helper_out = ctx.Pipe(duplex=False)
+        settings = {"profile": checker.profile, "refuse_modules": sorted(checker.refuse_modules),
+                    "forms": sorted(set(checker.forms) & set(registry.declared_forms())), "today": checker.today, "now_ms": checker.now_ms,
+                    "local_agency": local_agency, "language": i18n.current_language(),
+                    "clock_offset_ms": clock._offset_ms}
+        self.process = ctx.Process(target=_work, args=(helper_in, helper_out, settings), daemon=True,
+                                   name="usalama-bundle-check")
+        self.process.start()
+        helper_in.close()
+        helper_out.close()
+        self.lines: list[bytes] = []
+        self.first = 1
+        self.in_flight: deque[int] = deque()
+
+    def feed(self, line: bytes, n: int) -> Iterator[Version]:
+        if not self.lines:
+            self.first = n
+        self.lines.append(line)
+        if len(self.lines) >= LINES_PER_BATCH:
+            self._send()
+            if len(self.in_flight) >= IN_FLIGHT:
+                yield from self._receive()
+
+    def finish(self) -> Iterator[Version]:
+        if self.lines:
+            self._send()
+        while self.in_flight:
+            yield from self._receive()
+
+    def _send(self) -> None:
+        try:
+            self.to_helper.send_bytes(pickle.dumps((self.first, b"\n".join(self.lines)), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            raise HelperFailed(_message()) from None
+        self.in_flight.append(self.first)
+        self.lines = []
+
+    def _receive(self) -> Iterator[Version]:
+        self.in_flight.popleft()
+        try:
+            reply = pickle.loads(self.from_helper.recv_bytes())
+        except (EOFError, OSError):
+            raise HelperFailed(_message()) from None
+        for name, spine, values, provenance, change in reply[1]:
+            form = self.forms[name]
+            yield Version(form, spine, values, carried(form, self.profile), self.profile, provenance, change)
+        if reply[0] == "refused":
+            raise BundleRejected(reply[2], reply[3])
+        if reply[0] == "failed":
+            raise HelperFailed(_message() + f" ({reply[2]})")
+
+    def close(self) -> None:
+        try:
+            self.to_helper.close()
+            self.from_helper.close()
+        finally:
+            self.process.join(STOP_SECONDS)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+
+
+def record_checker(checker: RecordChecker, local_agency: str, counts: dict[str, dict[str, int]]
+                   ) -> InlineChecker | HelperChecker:
+    """The helper for a large bundle, else the inline path. ``counts`` is the signed manifest's per-form count; the
+    helper knows the forms FORM_MODULES declare, so a bundle naming any other form (a test's) is checked inline."""
+    declared = registry.declared_forms()
+    if (sum(c["records"] for c in counts.values()) >= PIPELINE_MIN_RECORDS
+            and all(checker.forms.get(name) is declared.get(name, checker) for name in counts)):
+        return HelperChecker(checker, local_agency)
+    return InlineChecker(checker)
