@@ -9,7 +9,7 @@ import pytest
 
 from usalama_desktop.services.records import RecordService
 from usalama_desktop.store.ids import uuid7
-from usalama_desktop.sync import keys
+from usalama_desktop.sync import keys, pipeline
 from usalama_desktop.sync.importer import import_bundle
 
 from .test_gui_shell import login_through_dialog, shell  # noqa: F401 (fixture)
@@ -69,8 +69,12 @@ def test_the_agency_sends_a_bundle_and_prints_a_receipt(qtbot, open_page, two, t
     assert send.last_result.bundle_id in text
 
 
-def test_the_coordinator_imports_a_stick_and_sees_submissions(qtbot, open_page, two, tmp_path):
+@pytest.mark.parametrize("helper", [False, True], ids=["inline", "helper"])
+def test_the_coordinator_imports_a_stick_and_sees_submissions(qtbot, open_page, two, tmp_path, monkeypatch, helper):
+    """Also with the records checked by the helper process (sync/pipeline.py), started from the GUI's worker."""
     agency_env, coord_env = two
+    if helper:
+        monkeypatch.setattr(pipeline, "PIPELINE_MIN_RECORDS", 0)
     from usalama_desktop.sync.export import export_bundle
 
     stick = tmp_path / "stick"

@@ -60,4 +60,7 @@ def run_selfcheck() -> str:
 
     if not resource_path("reference", "kenya_counties.csv").exists():
         raise RuntimeError("resources missing")
+    from .sync import pipeline
+
+    pipeline.round_trip()  # large bundles are checked by a helper process: it must start in this build too
     return f"usalama-desktop {__version__}: self-check passed"
