@@ -607,7 +607,7 @@ class Importer:
         report.rows = len(rows)
         if token is not None:
             token.check()
-        with self.s.db.transaction():
+        with self.s.db.transaction(savepoints=False):  # all or nothing: any error ends the whole import
             self._decide_and_write(rows, plan, report, progress)
             self.s.audit("records.import", self.form.module, self.form.name, {
                 "form": self.form.name, "rows": report.rows, "imported": report.imported, "updated": report.updated,

@@ -385,7 +385,7 @@ def import_bundle(session, source: Path | bytes, accept_jump: bool = False, file
                     date=done[0][:10]), m["bundle_id"], peer, m["sequence"], m["profile"],
                     gaps=gaps(db, peer.installation_id))
             notes, jumped = _check_sequence(db, checked, accept_jump)
-            with db.bulk_cache(), db.transaction():
+            with db.bulk_cache(), db.transaction(savepoints=False):  # all or nothing: any error refuses all
                 stats = _merge_payload(session, reader, checked, progress)
                 cp = m["audit_checkpoint"]
                 db.execute(
