@@ -40,6 +40,7 @@ _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _FREE_TEXT = frozenset({TEXT, LONGTEXT, REFERENCE})
 _SAME_VALUE_SAME_VERDICT = frozenset({INTEGER, DECIMAL, YESNO, DATE, MONTH, TIME, CHOICE})
 _UNREAD = object()
+_CHOICES_JSON = json.JSONEncoder(ensure_ascii=False)  # several-choice answers as stored: json.dumps's defaults
 _YES = {"yes", "y", "true", "1", "ndiyo", "ndio", "x"}
 _NO = {"no", "n", "false", "0", "hapana"}
 
@@ -167,7 +168,7 @@ class Field:
         if self.kind == YESNO:
             return {self.name: 1 if value else 0}
         if self.kind == MULTI:
-            return {self.name: json.dumps(list(value), ensure_ascii=False) if value else None}
+            return {self.name: _CHOICES_JSON.encode(list(value)) if value else None}
         return {self.name: value}
 
     def from_sql(self, row: Mapping[str, Any]) -> Any:

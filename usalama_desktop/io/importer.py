@@ -34,7 +34,7 @@ from ..store.records import Change
 from . import mapping as mappings
 from .layout import RECORD_ID, RECORD_LINK, assemble, column_letter, targets
 from .mapping import ColumnRule, Mapping, fold
-from .tabular import Book, Sheet, cell_text, is_blank, read_book
+from .tabular import Book, Sheet, all_blank, cell_text, is_blank, read_book
 
 IMPORTED, UPDATED, DUPLICATE, REJECTED = "imported", "updated", "duplicate", "rejected"
 OUTCOMES = (IMPORTED, UPDATED, DUPLICATE, REJECTED)
@@ -332,10 +332,12 @@ def field_message(f: Field) -> str:
     return _("This value cannot be read.")
 
 
+_HASHED = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
 def content_hash(change: Change) -> str:
     """What a record holds (columns and repeat rows), as a short fingerprint."""
-    text = json.dumps([change.values, change.children], sort_keys=True, ensure_ascii=False, default=str,
-                      separators=(",", ":"))
+    text = _HASHED.encode([change.values, change.children])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -424,7 +426,7 @@ class Importer:
             counts = report.child_rows.setdefault(child.sheet.name, {"attached": 0, "rejected": 0})
             for i in range(child.first_data, len(child.sheet.rows)):
                 cells = child.sheet.rows[i]
-                if all(is_blank(v) for j, v in enumerate(cells) if j != child.link):
+                if all_blank(cells[:child.link]) and all_blank(cells[child.link + 1:]):
                     continue
                 number = i + 1
                 link = cells[child.link] if child.link < len(cells) else ""
@@ -463,7 +465,7 @@ class Importer:
     def read_rows(self, plan: Plan, report: ImportReport, progress: Callable[[int, int], None]) -> list[Row]:
         sheet = plan.sheet
         main_rows = {i + 1: sheet.rows[i] for i in range(plan.first_data, len(sheet.rows))
-                     if not all(is_blank(v) for v in sheet.rows[i])}
+                     if not all_blank(sheet.rows[i])}
         blank = len(sheet.rows) - plan.first_data - len(main_rows)
         if blank > 0 and main_rows and max(main_rows) > min(main_rows) + len(main_rows) - 1:
             report.notes.append(_("{n} empty rows between the data were passed over.").format(

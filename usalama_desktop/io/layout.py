@@ -16,6 +16,7 @@ from typing import Any
 from ..forms.definition import Form, Repeat
 from ..forms.fields import DATE, MONTH, PLACE, PLACE_PARTS, TEXT, TIME, Field
 from ..i18n import L, Label
+from .tabular import all_blank
 
 RECORD_LINK = "_record"  # first column of a repeat sheet: the record's reference, or #row on the main sheet
 RECORD_ID = "_id"  # exports: the record's id, so an edited export updates the same records
@@ -142,10 +143,10 @@ def assemble(form: Form, flat: Mapping[str, Any], children: Mapping[str, list[Ma
         name, _sep, part = key.rpartition("_")
         places.setdefault(name, {})[part] = value
     for name, parts in places.items():
-        raw[name] = parts if any(not _blank(v) for v in parts.values()) else None
+        raw[name] = None if all_blank(parts.values()) else parts
     for r in form.repeats:
         rows = [_nest(r, row) for row in (children or {}).get(r.name, [])]
-        if r.name in inline and any(not _blank(v) for v in inline[r.name].values()):
+        if r.name in inline and not all_blank(inline[r.name].values()):
             rows.insert(0, _nest(r, inline[r.name]))
         if rows or r.name in inline or (children and r.name in children):
             raw[r.name] = rows
@@ -162,12 +163,8 @@ def _nest(r: Repeat, flat: Mapping[str, Any]) -> dict[str, Any]:
             name, _sep, part = key.rpartition("_")
             places.setdefault(name, {})[part] = value
     for name, parts in places.items():
-        row[name] = parts if any(not _blank(v) for v in parts.values()) else None
+        row[name] = None if all_blank(parts.values()) else parts
     return row
-
-
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def place_part_names() -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from ..store.schema import get_meta, set_meta
 from .importer import CellReader, Source, field_message
 from .layout import assemble
 from .mapping import ColumnRule, Mapping, fold, load_saved, resolve, save
-from .tabular import cell_text, is_blank, read_book
+from .tabular import all_blank, cell_text, is_blank, read_book
 
 PHONE_KEY_META = "sms_phone_hmac_key"
 _DIGITS = re.compile(r"\D+")
@@ -273,7 +273,7 @@ def data_rows(rows: list[list[Any]], progress: Callable[[int, int], None] | None
     for i, row in enumerate(data):
         if progress:
             progress(i, len(data))
-        if not all(is_blank(c) for c in row):
+        if not all_blank(row):
             yield i + 2, row
     if progress:
         progress(len(data), len(data))

@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,24 @@ def guard(text: str) -> str:
 
 
 def is_blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
+    if v is None:
+        return True
+    if v.__class__ is str:
+        return not v or v.isspace()  # what strip() would empty, without making a new string
+    return isinstance(v, str) and not v.strip()
+
+
+def all_blank(cells: Iterable[Any]) -> bool:
+    """``all(is_blank(v) for v in cells)``, without a call per cell: every row of an import is tested."""
+    for v in cells:
+        if v is None:
+            continue
+        if v.__class__ is str:
+            if v and not v.isspace():
+                return False
+        elif not is_blank(v):
+            return False
+    return True
 
 
 def cell_text(v: Any) -> str:

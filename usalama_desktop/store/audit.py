@@ -17,8 +17,12 @@ from .db import Database
 GENESIS = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # built once: imports
+# write an entry per record, and making an encoder per call cost as much as the encoding
+
+
 def canonical(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(obj)
 
 
 def entry_hash(prev_hash: str, seq: int, at: str, username: str, action: str, module: str, target: str,
