@@ -293,3 +293,23 @@ def test_data_sources_name_the_agencies_missing_this_month(seeded, tmp_path):
     assert "Missing this month (no data covering" in flat and "Gatina Dispensary (TEST), Kabiro Clinic (TEST)." in flat
     own = monthly_report(admin, month, out=tmp_path / "own.pdf", scope="agency")
     assert own.missing_agencies == [] and "Riruta Health Centre" not in pdf_text(own.path)
+
+
+def test_data_sources_say_how_another_agencys_records_came(seeded):
+    """Records a coordinator keyed in for another agency are not "through another agency": only relayed ones are."""
+    from usalama_desktop.analysis.monthly import monthly_figures
+
+    _env, admin, other, month, _values = seeded
+
+    def how() -> str:
+        return next(s.bundle for s in monthly_figures(admin, month).sources if s.agency == "Other Agency (TEST)")
+
+    name = admin.db.scalar("SELECT name FROM agencies WHERE id = ?", (other,))
+    admin.db.execute("UPDATE agencies SET name = 'Other Agency (TEST)' WHERE id = ?", (other,))
+    assert name and how() == "keyed in at this computer"
+    record = admin.db.scalar("SELECT id FROM incident WHERE agency_id = ? LIMIT 1", (other,))
+    with admin.db.transaction():
+        admin.db.execute("INSERT INTO sync_provenance(record_id, tbl, origin_installation, origin_agency, "
+                         "origin_bundle, first_via, last_via, profile) VALUES (?, 'incident', ?, ?, ?, ?, ?, "
+                         "'observatory')", (record, uuid7(), other, uuid7(), uuid7(), uuid7()))
+    assert how() == "through another agency"

@@ -419,11 +419,14 @@ def data_sources(m: _Month, d) -> tuple[list[Source], list[str]]:
                           up_to or "-", last[2][:10] if last else "-", per_agency.get(p[1], 0), is_missing))
         seen.add(p[1])
     known = {r[0]: (r[1], r[2]) for r in db.query("SELECT id, name, type FROM agencies")}
+    incidents = get_form(obs.FORM).table_spec.name
     for agency_id, n in sorted(per_agency.items(), key=lambda kv: known.get(kv[0], ("", ""))[0]):
         if agency_id not in seen:  # records keyed in here for another agency, or relayed through a peer
             name, kind = known.get(agency_id, (_("Unknown agency"), ""))
-            out.append(Source(name, types.label(kind) if kind else "", _("through another agency"), "-", "-", n,
-                              False))
+            relayed = db.scalar(f'SELECT 1 FROM "{incidents}" i WHERE i.agency_id = ? AND EXISTS (SELECT 1 FROM '
+                                'sync_provenance p WHERE p.record_id = i.id) LIMIT 1', (agency_id,))
+            how = _("through another agency") if relayed else _("keyed in at this computer")
+            out.append(Source(name, types.label(kind) if kind else "", how, "-", "-", n, False))
     return out, missing
 
 
