@@ -47,7 +47,8 @@ def run_demo(paths: Paths, password: str | None, seed: int = 2026, size: str = "
         for name in DEMO_MODULES:
             module = import_optional(name)
             if module is not None:
-                with session.db.transaction():  # one commit per module: thousands of small saves, one fsync
+                # One commit per module (thousands of small saves, one fsync), with no savepoint per save.
+                with session.db.transaction(savepoints=False):
                     summary.extend(module.fill_demo(session, rng, size))
     finally:
         session.close()

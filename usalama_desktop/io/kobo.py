@@ -535,6 +535,6 @@ def import_kobo(session: Session, export_path: Path, xlsform_path: Path, round_i
         pending.add(outcome, values, key, _content_hash(row))
     pending.check()
     if not dry_run:
-        with session.db.transaction():
+        with session.db.transaction(savepoints=False):  # all or nothing
             pending.write(session, "import.kobo", round_id, len(report.rows))
     return report

@@ -387,7 +387,7 @@ def import_sms(session: Session, path: Path, ratings_mapping: str | None = None,
     for target in live:
         target.pending.check()
     if not dry_run:
-        with session.db.transaction():  # the records, their keys and the default mappings, or nothing
+        with session.db.transaction(savepoints=False):  # the records, their keys and the default mappings, or nothing
             for target in live:
                 if target.unsaved:
                     save(session, target.mapping)
