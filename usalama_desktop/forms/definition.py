@@ -376,7 +376,9 @@ class Form:
             return tuple((f.name, f if f.kind in _CONVERTED else None) for f in fields)
         return plan(self.fields), tuple((r.name, plan(r.fields)) for r in self.repeats)
 
-    def to_change(self, values: Mapping[str, Any]) -> Change:
+    def to_change(self, values: Mapping[str, Any], search: bool = True) -> Change:
+        """Values as columns and repeat rows, with the search text unless ``search`` is False (an import makes it
+        only for the rows it writes)."""
         top, groups = self._storing
         cols: dict[str, Any] = {}
         for name, f in top:
@@ -396,7 +398,7 @@ class Form:
                         out.update(f.to_sql(row.get(name)))
                 rows.append(out)
             children[group] = rows
-        return Change(cols, children, self.search_text(values))
+        return Change(cols, children, self.search_text(values) if search else None)
 
     def from_row(self, row: Mapping[str, Any], children: Mapping[str, list] | None = None) -> dict[str, Any]:
         values = {f.name: f.from_sql(row) for f in self.fields}

@@ -558,7 +558,7 @@ class Importer:
             kids = self.s.writer.children_many(spec, [r["rid"] for r in rows])
             for r in rows:
                 values = self._in_list_order(self.form.from_row(r, kids[r["rid"]]))
-                current[r["id"]] = (content_hash(self.form.to_change(values)), values, r)
+                current[r["id"]] = (content_hash(self.form.to_change(values, search=False)), values, r)
 
     def _in_list_order(self, values: dict[str, Any]) -> dict[str, Any]:
         """Several-choice answers in their list's order, as reading a cell gives them, so order alone is no change."""
@@ -679,7 +679,7 @@ class Importer:
             for f in unique_fields:
                 if values.get(f.name) not in (None, ""):
                     unique_seen[(f.name, values[f.name])] = target
-            change = form.to_change(values)
+            change = form.to_change(values, search=False)  # the search text is made in _write, for rows written
             h = content_hash(change)
             checked = svc.seal(values, problems, self.agency, rec, change)
             state = states.get(target)
@@ -736,6 +736,8 @@ class Importer:
     def _write(self, states: dict[str, State], known: dict[str, tuple[str, str]], progress) -> None:
         new = [s for s in states.values() if s.record_id is None]
         changed = [s for s in states.values() if s.record_id is not None and s.dirty]
+        for s in (*new, *changed):
+            s.checked.change.fts = self.form.search_text(s.checked.values)
         total, done = len(new) + len(changed), 0
         for start in range(0, len(new), WRITE_BATCH):
             batch = new[start:start + WRITE_BATCH]
