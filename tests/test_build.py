@@ -24,6 +24,8 @@ def test_pyinstaller_build_starts(tmp_path):
     assert r.returncode == 0 and "self-check passed" in r.stdout, r.stderr
     r = subprocess.run([str(app / "usalama"), "version"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "sqlcipher: 4." in r.stdout and "reportlab: " in r.stdout
+    r = subprocess.run([str(app / "usalama"), "selfcheck"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "self-check passed" in r.stdout, r.stderr  # the command starts a helper too
     env = {k: v for k, v in os.environ.items() if not k.startswith("USALAMA_")}
     env.update(USALAMA_PASSWORD="frozen-pass-1", QT_QPA_PLATFORM="offscreen")
     data = tmp_path / "data"

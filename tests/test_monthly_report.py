@@ -307,7 +307,8 @@ def test_data_sources_say_how_another_agencys_records_came(seeded):
     name = admin.db.scalar("SELECT name FROM agencies WHERE id = ?", (other,))
     admin.db.execute("UPDATE agencies SET name = 'Other Agency (TEST)' WHERE id = ?", (other,))
     assert name and how() == "keyed in at this computer"
-    record = admin.db.scalar("SELECT id FROM incident WHERE agency_id = ? LIMIT 1", (other,))
+    record = admin.db.scalar("SELECT id FROM incident WHERE agency_id = ? AND occurred_on LIKE ? LIMIT 1",
+                             (other, f"{month}-%"))
     with admin.db.transaction():
         admin.db.execute("INSERT INTO sync_provenance(record_id, tbl, origin_installation, origin_agency, "
                          "origin_bundle, first_via, last_via, profile) VALUES (?, 'incident', ?, ?, ?, ?, ?, "

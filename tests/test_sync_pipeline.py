@@ -1,10 +1,11 @@
 """Large bundles are checked on the second core by a helper process (sync/pipeline.py). What it merges, what it
 refuses and the message a user reads must be the same as when every record is checked inline; a helper that dies
-leaves nothing imported and no process behind."""
+leaves nothing imported and no helper behind."""
 
 from __future__ import annotations
 
 import multiprocessing
+import time
 
 import pytest
 
@@ -13,6 +14,7 @@ from usalama_desktop.sync import keys, pipeline
 from usalama_desktop.sync.export import export_bundle
 from usalama_desktop.sync.importer import import_bundle
 from usalama_desktop.sync.limits import BundleRejected
+from usalama_desktop.sync.merge import Merger
 
 from .conftest import PASSWORD, run_cli
 from .test_sync_support import (  # noqa: F401 (fixtures)
@@ -116,6 +118,27 @@ def test_helper_refuses_with_the_inline_message(make_env, station, tmp_path, mon
         results[mode] = (caught.value.code, caught.value.message)
     assert results["helper"] == results["inline"]
     assert ("Record 4 " if origin_at is not None else "Record 18 ") in results["helper"][1]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_refusal_is_reported_even_when_the_merge_is_slower_than_the_helper(make_env, station, tmp_path,
+                                                                              monkeypatch):
+    """The helper stops checking after a bad record; batches the importer sends after that must not turn the
+    refusal into "the helper stopped" (found in review: with real batch sizes the merge is the slower side)."""
+    coord = _coordinator(make_env, station, "coord")
+    path = _bad_bundle(station, coord, tmp_path / "bad.usalama-bundle", 17)
+    _route_through_helper(monkeypatch)
+    add = Merger.add
+
+    def slow_add(self, v, n):
+        time.sleep(0.02)
+        return add(self, v, n)
+
+    monkeypatch.setattr(Merger, "add", slow_add)
+    with pytest.raises(BundleRejected) as caught:
+        import_bundle(coord, path)
+    assert "Record 18 " in caught.value.message
+    assert coord.db.scalar("SELECT count(*) FROM incident") == 0
     assert multiprocessing.active_children() == []
 
 

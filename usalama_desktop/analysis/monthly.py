@@ -423,8 +423,9 @@ def data_sources(m: _Month, d) -> tuple[list[Source], list[str]]:
     for agency_id, n in sorted(per_agency.items(), key=lambda kv: known.get(kv[0], ("", ""))[0]):
         if agency_id not in seen:  # records keyed in here for another agency, or relayed through a peer
             name, kind = known.get(agency_id, (_("Unknown agency"), ""))
-            relayed = db.scalar(f'SELECT 1 FROM "{incidents}" i WHERE i.agency_id = ? AND EXISTS (SELECT 1 FROM '
-                                'sync_provenance p WHERE p.record_id = i.id) LIMIT 1', (agency_id,))
+            relayed = db.scalar(f'SELECT 1 FROM "{incidents}" i WHERE i.agency_id = ? AND i.deleted = 0 AND '
+                                "i.occurred_on BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM sync_provenance p WHERE "
+                                "p.record_id = i.id) LIMIT 1", (agency_id, m.first, m.last))
             how = _("through another agency") if relayed else _("keyed in at this computer")
             out.append(Source(name, types.label(kind) if kind else "", how, "-", "-", n, False))
     return out, missing

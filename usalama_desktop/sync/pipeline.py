@@ -13,6 +13,8 @@ same order as the inline path, and versions before a bad record reach the merge 
 record is refused with the same words either way (an origin error at record 3 is still reported before a bad field at
 record 7). Only a bundle broken in two ways at once may be refused for the other fault, since the helper reads a
 few batches ahead. The helper ends when the import ends, however it ends: its pipes close and it is stopped.
+(On Linux and macOS the first helper also starts multiprocessing's small resource tracker, which stays until the
+program ends.)
 """
 
 from __future__ import annotations
@@ -116,6 +118,11 @@ def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
         except OSError:
             return
         if reply[0] != "ok":
+            # Keep taking batches (and dropping them) until the pipe closes: were the helper to end now, the
+            # importer's next send would fail before it has read this refusal, and the user would be told the
+            # helper stopped instead of what is wrong with the bundle.
+            while inbox.get():
+                pass
             return
 
 
@@ -141,6 +148,7 @@ class HelperChecker:
         self.first = 1
         self.in_flight: deque[int] = deque()
         self.finished = False
+        self.broken = False  # a batch could not be sent: the import cannot finish
 
     def feed(self, line: bytes, n: int) -> Iterator[Version]:
         if not self.lines:
@@ -148,24 +156,32 @@ class HelperChecker:
         self.lines.append(line)
         if len(self.lines) >= LINES_PER_BATCH:
             self._send()
-            if len(self.in_flight) >= IN_FLIGHT:
+            while len(self.in_flight) >= IN_FLIGHT or (self.broken and self.in_flight):
                 yield from self._receive()
+            if self.broken:
+                raise HelperFailed(_message())
 
     def finish(self) -> Iterator[Version]:
         if self.lines:
             self._send()
         while self.in_flight:
             yield from self._receive()
+        if self.broken:
+            raise HelperFailed(_message())
         self.finished = True
 
     def _send(self) -> None:
+        """Send the batch. If the helper cannot take it, the replies already sent are read first: one of them may
+        be the refusal that ended the helper, which is what the user must be told."""
+        lines, self.lines = self.lines, []
+        if self.broken:
+            return
         try:
-            self.to_helper.send_bytes(pickle.dumps((self.first, b"\n".join(self.lines)),
-                                                   protocol=pickle.HIGHEST_PROTOCOL))
+            self.to_helper.send_bytes(pickle.dumps((self.first, b"\n".join(lines)), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
-            raise HelperFailed(_message()) from None
+            self.broken = True
+            return
         self.in_flight.append(self.first)
-        self.lines = []
 
     def _receive(self) -> Iterator[Version]:
         self.in_flight.popleft()
