@@ -29,6 +29,11 @@ def today() -> dt.date:
     return (now() + dt.timedelta(hours=3)).date()
 
 
+def offset_ms() -> int:
+    """How far tests have moved the clock (0 in use): a helper process is started with the same clock."""
+    return _offset_ms
+
+
 def shift(ms: int) -> None:
     """Tests only: move the clock by ``ms``."""
     global _offset_ms

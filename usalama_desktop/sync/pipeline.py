@@ -79,7 +79,8 @@ def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
     A thread keeps reading batches while the main one checks and replies: were both processes to block sending to
     each other (a reply and a batch each larger than a pipe holds), neither would ever read."""
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (no traceback may print a record's values)
-    clock.shift(settings["clock_offset_ms"] - clock._offset_ms)
+    clock.reset()
+    clock.shift(settings["clock_offset_ms"])
     i18n.set_language(settings["language"])
     forms = {name: f for name, f in registry.declared_forms().items() if name in settings["forms"]}
     checker = RecordChecker(forms, settings["profile"], frozenset(settings["refuse_modules"]))
@@ -138,7 +139,7 @@ class HelperChecker:
         settings = {"profile": checker.profile, "refuse_modules": sorted(checker.refuse_modules),
                     "forms": sorted(set(checker.forms) & set(registry.declared_forms())), "today": checker.today,
                     "now_ms": checker.now_ms, "local_agency": local_agency, "language": i18n.current_language(),
-                    "clock_offset_ms": clock._offset_ms}
+                    "clock_offset_ms": clock.offset_ms()}
         self.process = ctx.Process(target=_work, args=(helper_in, helper_out, settings), daemon=True,
                                    name="usalama-bundle-check")
         self.process.start()

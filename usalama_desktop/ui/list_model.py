@@ -19,6 +19,7 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _ROOT = QModelIndex()  # Qt's "no parent": the list is flat
 
+
 class RecordListModel(QAbstractTableModel):
     count_changed = Signal(int)
     loading_changed = Signal(bool)
