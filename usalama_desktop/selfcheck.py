@@ -22,7 +22,8 @@ def versions() -> dict[str, str]:
     except Exception:  # pragma: no cover - reported as missing
         out["sqlcipher"] = "missing"
     for name, module in (("pyside6", "PySide6"), ("pandas", "pandas"), ("openpyxl", "openpyxl"),
-                         ("reportlab", "reportlab"), ("cryptography", "cryptography"), ("pyrage", "pyrage")):
+                         ("reportlab", "reportlab"), ("cryptography", "cryptography"), ("pyrage", "pyrage"),
+                         ("orjson", "orjson")):
         try:
             from importlib.metadata import version
 
@@ -52,6 +53,7 @@ def run_selfcheck() -> str:
     if value != "ok" or problems:
         raise RuntimeError("self-check failed")
     import openpyxl  # noqa: F401
+    import orjson  # noqa: F401
     import pandas  # noqa: F401
     import pyrage  # noqa: F401
     import reportlab  # noqa: F401

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
+
+import orjson
 
 from .. import clock
 from ..forms.definition import Form
@@ -132,7 +135,21 @@ def dominates(a: Mapping[str, int], b: Mapping[str, int]) -> bool:
 
 # --- encoding -----------------------------------------------------------------------------------------------------
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson: about ten times the standard encoder's speed, the same JSON). A value JSON cannot
+    hold (an integer past 64 bits, a lone surrogate) raises TypeError, as the standard encoder's UTF-8 step did."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise TypeError(str(exc)) from None
+
+
+def _doc(form_name: str, spine: dict[str, Any], values: dict[str, Any], provenance: Mapping[str, str] | None
+         ) -> bytes:
+    doc: dict[str, Any] = {"form": form_name, "spine": spine, "values": values}
+    if provenance:
+        doc["provenance"] = dict(provenance)
+    return _dumps(doc) + b"\n"
 
 
 def encode(form: Form, spine_row: Mapping[str, Any], values: Mapping[str, Any], profile: str,
@@ -141,16 +158,13 @@ def encode(form: Form, spine_row: Mapping[str, Any], values: Mapping[str, Any], 
     spine = {k: spine_row[k] for k in SPINE_ORDER}
     spine["vclock"] = json.loads(spine["vclock"]) if isinstance(spine["vclock"], str) else spine["vclock"]
     spine["deleted"] = bool(spine["deleted"])
-    doc: dict[str, Any] = {"form": form.name, "spine": spine,
-                           "values": {} if spine["deleted"] else restrict(form, values, carried(form, profile))}
-    if provenance:
-        doc["provenance"] = dict(provenance)
-    return _ENCODER.encode(doc).encode("utf-8") + b"\n"
+    return _doc(form.name, spine, {} if spine["deleted"] else restrict(form, values, carried(form, profile)),
+                provenance)
 
 
 def _reader(f, index: Mapping[str, int]):
-    """Read one field's value from a row tuple (columns by ``index``), as ``Field.from_sql`` does, without its
-    general dispatch: the export's hot path."""
+    """Read a place or several-choice field from a row tuple (columns by ``index``), as ``Field.from_sql`` does,
+    without its general dispatch: the export's hot path. ``_Reads`` reads the other kinds itself."""
     if f.kind == PLACE:
         cols = tuple((part, index[f"{f.name}_{part}"]) for part, _label in PLACE_PARTS)
 
@@ -159,52 +173,90 @@ def _reader(f, index: Mapping[str, int]):
             return v if any(v.values()) else None
         return place
     i = index[f.name]
-    if f.kind == YESNO:
-        return lambda row: None if row[i] is None else bool(row[i])
-    if f.kind == MULTI:
-        return lambda row: json.loads(row[i]) if row[i] is not None else None
-    return lambda row: row[i]
+    return lambda row: orjson.loads(row[i]) if row[i] is not None else None
+
+
+def _getter(positions: list[int]) -> Callable[[tuple], tuple]:
+    """The values at ``positions`` of a row, always as a tuple (itemgetter gives a bare value for one position)."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return itemgetter(*positions) if positions else (lambda row: ())
+
+
+def columns_read(fields) -> list[str]:
+    """The table columns that hold ``fields``."""
+    return [f"{f.name}_{part}" for f in fields if f.kind == PLACE for part, _label in PLACE_PARTS] + \
+        [f.name for f in fields if f.kind != PLACE]
+
+
+class _Reads:
+    """Reads some fields of a row tuple into values, leaving out empty ones: plain and yes/no columns (stored 0 or 1)
+    picked by one itemgetter, places and several-choice answers through a reader."""
+
+    def __init__(self, fields, index: Mapping[str, int]):
+        picked = [f for f in fields if f.kind not in (PLACE, MULTI)]
+        self.names = [f.name for f in picked]
+        self.pick = _getter([index[f.name] for f in picked])
+        self.flags = [f.name for f in picked if f.kind == YESNO]
+        self.special = [(f.name, _reader(f, index)) for f in fields if f.kind in (PLACE, MULTI)]
+
+    def __call__(self, row: tuple) -> dict[str, Any]:
+        values = {name: v for name, v in zip(self.names, self.pick(row), strict=True) if v is not None}
+        for name in self.flags:
+            if name in values:
+                values[name] = bool(values[name])
+        for name, read in self.special:
+            if (v := read(row)) is not None:
+                values[name] = v
+        return values
 
 
 class RowEncoder:
     """Encodes table rows of one form for one profile: only carried fields are read, empty ones left out (a missing
-    field and a null one mean the same to the reader)."""
+    field and a null one mean the same to the reader). ``columns`` names the row's columns: any that hold the
+    spine and the carried fields (``RowEncoder.needs`` lists them)."""
 
     def __init__(self, form: Form, profile: str, columns: list[str], child_columns: Mapping[str, list[str]]):
         keep = carried(form, profile)
         index = {c: i for i, c in enumerate(columns)}
-        self.head = '{"form":' + _ENCODER.encode(form.name) + ',"spine":'
-        self.spine = [(k, index[k]) for k in SPINE_ORDER if k not in ("vclock", "deleted")]
+        self.form_name = form.name
+        self.spine_names = [k for k in SPINE_ORDER if k not in ("vclock", "deleted")]
+        self.spine = _getter([index[k] for k in self.spine_names])
         self.deleted = index["deleted"]
         self.vclock = index["vclock"]
-        self.fields = [(f.name, _reader(f, index)) for f in form.fields if f.name in keep.fields]
+        self.values = _Reads([f for f in form.fields if f.name in keep.fields], index)
         self.repeats = []
         for r in form.repeats:
             subs = keep.repeat_fields.get(r.name)
             if subs:
                 cindex = {c: i for i, c in enumerate(child_columns[r.name])}
-                self.repeats.append((r.name, [(f.name, _reader(f, cindex)) for f in r.fields if f.name in subs]))
+                self.repeats.append((r.name, _Reads([f for f in r.fields if f.name in subs], cindex)))
 
-    def __call__(self, row: tuple, children: Mapping[str, list[tuple]], provenance: Mapping[str, str] | None) -> str:
+    @staticmethod
+    def needs(form: Form, profile: str) -> tuple[list[str], dict[str, list[str]]]:
+        """The columns of the form's table, and of each repeat group's, that encoding a row for ``profile`` reads."""
+        keep = carried(form, profile)
+        main = [*SPINE_ORDER, *columns_read([f for f in form.fields if f.name in keep.fields])]
+        children = {r.name: columns_read([f for f in r.fields if f.name in keep.repeat_fields.get(r.name, ())])
+                    for r in form.repeats}
+        return main, children
+
+    def __call__(self, row: tuple, children: Mapping[str, list[tuple]], provenance: Mapping[str, str] | None
+                 ) -> bytes:
         deleted = bool(row[self.deleted])
-        spine = {k: row[i] for k, i in self.spine}
+        spine = dict(zip(self.spine_names, self.spine(row), strict=True))
         spine["deleted"] = deleted
+        # The vector clock is this installation's own canonical JSON text (vclock_text): spliced in as stored.
+        spine["vclock"] = orjson.Fragment(row[self.vclock])
         values: dict[str, Any] = {}
         if not deleted:
-            for name, read in self.fields:
-                v = read(row)
-                if v is not None:
-                    values[name] = v
-            for group, readers in self.repeats:
+            values = self.values(row)
+            for group, read in self.repeats:
                 rows = children.get(group)
                 if rows:
-                    values[group] = [{k: v for k, read in readers if (v := read(c)) is not None} for c in rows]
-        spine_text = _ENCODER.encode(spine)
-        # The vector clock is this installation's own canonical JSON text (vclock_text): spliced in as stored.
-        text = f'{self.head}{spine_text[:-1]},"vclock":{row[self.vclock]}}},"values":{_ENCODER.encode(values)}'
-        if provenance:
-            text += ',"provenance":' + _ENCODER.encode(provenance)
-        return text + "}\n"
+                    values[group] = [read(c) for c in rows]
+        return _doc(self.form_name, spine, values, provenance)
 
 
 # --- decoding -----------------------------------------------------------------------------------------------------

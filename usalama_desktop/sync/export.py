@@ -14,7 +14,9 @@ import json
 import os
 import secrets
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,33 +70,56 @@ class ExportResult:
 
 
 class _GzipSource(PullSource):
-    """NDJSON lines, gzip-compressed on the fly, for pyrage to pull (8 KiB at a time)."""
+    """NDJSON lines, gzip-compressed on the fly, for pyrage to pull (8 KiB at a time).
+
+    Deflate runs on a second thread (zlib lets go of the interpreter while it compresses), so the lines of the next
+    chunk are read and encoded while the last one is compressed: on two cores compression costs the export almost
+    nothing. Chunks are compressed in order by one thread, so the stream is the one a single compressor writes."""
+
+    CHUNK = 1 << 18
+    AHEAD = 4  # chunks in flight: bounds the memory held (about 1 MiB of lines)
 
     def __init__(self, lines: Iterator[bytes]):
         self.lines = lines
         self.z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
         self.buf = bytearray()
         self.done = False
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="usalama-deflate")
+        self.pending: deque[Future[bytes]] = deque()
+
+    def _fill(self) -> None:
+        """Hand the compressor the next chunk of lines (or the final flush)."""
+        pending, size = [], 0
+        for line in self.lines:
+            pending.append(line)
+            size += len(line)
+            if size >= self.CHUNK:
+                break
+        else:
+            self.done = True
+        if pending:
+            self.pending.append(self.pool.submit(self.z.compress, b"".join(pending)))
+        if self.done:
+            self.pending.append(self.pool.submit(self.z.flush))
 
     def _read(self, n: int) -> bytes:
-        while (n is None or n < 0 or len(self.buf) < n) and not self.done:
-            pending, size = [], 0
-            for line in self.lines:
-                pending.append(line)
-                size += len(line)
-                if size >= 1 << 16:
-                    break
-            else:
-                self.done = True
-            if pending:
-                self.buf += self.z.compress(b"".join(pending))
-            if self.done:
-                self.buf += self.z.flush()
+        while (n is None or n < 0 or len(self.buf) < n) and (self.pending or not self.done):
+            while not self.done and len(self.pending) < self.AHEAD:
+                self._fill()
+            self.buf += self.pending.popleft().result()
         if n is None or n < 0:
             n = len(self.buf)
         out = bytes(self.buf[:n])
         del self.buf[:n]
         return out
+
+    def close(self) -> None:
+        close = getattr(self.lines, "close", None)
+        if close is not None:
+            close()
+        for f in self.pending:
+            f.cancel()
+        self.pool.shutdown(wait=True)
 
 
 def party(peer_or_card: Peer | dict[str, Any]) -> dict[str, str]:
@@ -182,36 +207,34 @@ def _children_for(db, form: Form, rids: list[int]) -> dict[int, dict[str, list[d
     return out
 
 
-def _child_rows(db, form: Form, rids: list[int], span: tuple[int, int] | None = None
+def _child_rows(db, form: Form, rids: list[int], span: tuple[int, int] | None = None,
+                wanted_columns: dict[str, list[str]] | None = None
                 ) -> tuple[dict[int, dict[str, list[tuple]]], dict[str, list[str]]]:
-    """Repeat-group rows of many records as tuples (column names returned once). With ``span``, the rows of every
-    parent in that rowid range are read in one range scan and those not asked for are dropped."""
+    """Repeat-group rows of many records as tuples (column names returned once): every column, or those
+    ``wanted_columns`` names per group (a group with none is not read). With ``span``, the rows of every parent in
+    that rowid range are read in one range scan and those not asked for are dropped."""
     spec = form.table_spec
     out: dict[int, dict[str, list[tuple]]] = {}
     columns = {child.name: [c.name for c in child.columns] for child in spec.children}
+    if wanted_columns is not None:
+        columns = {name: wanted_columns.get(name, []) for name in columns}
     if not rids:
         return out, columns
     wanted = set(rids)
     for child in spec.children:
+        if not columns[child.name]:
+            continue
         cols = ", ".join(f'"{n}"' for n in ["parent_rid", *columns[child.name]])
         if span is not None:
             sql, params = "parent_rid BETWEEN ? AND ?", list(span)
         else:
             sql, params = f"parent_rid IN ({', '.join('?' * len(rids))})", rids
-        for r in db.execute(f'SELECT {cols} FROM "{spec.child_table(child.name)}" WHERE {sql} '
-                            "ORDER BY parent_rid, idx", params).fetchall():
+        _names, rows = db.tuples(f'SELECT {cols} FROM "{spec.child_table(child.name)}" WHERE {sql} '
+                                 "ORDER BY parent_rid, idx", params)
+        for r in rows:
             if r[0] in wanted:
-                out.setdefault(r[0], {}).setdefault(child.name, []).append(tuple(r)[1:])
+                out.setdefault(r[0], {}).setdefault(child.name, []).append(r[1:])
     return out, columns
-
-
-def _provenance(db, ids: list[str]) -> dict[str, dict[str, str]]:
-    if not ids:
-        return {}
-    marks = ", ".join("?" * len(ids))
-    return {r[0]: {"installation_id": r[1], "agency_id": r[2], "bundle_id": r[3]}
-            for r in db.query("SELECT record_id, origin_installation, origin_agency, origin_bundle FROM sync_provenance "
-                              f"WHERE record_id IN ({marks})", ids)}
 
 
 class _Lines:
@@ -258,43 +281,57 @@ class _Lines:
             self._tick()
             return
         for form, mark in self.plan.forms:
-            counts = self.counts.setdefault(form.name, {"records": 0, "tombstones": 0})
-            wanted, size = self.per_form[form.name]
-            if not wanted:
-                continue
-            where, params = self._where(mark)
-            spec = form.table_spec
-            # Many changed rows: walk the table in rowid order (sequential pages, children by rowid range);
-            # a few: find them through the change-sequence index.
-            scan = wanted * 5 > size
-            key = "rid" if scan else "change_seq"
-            encode = None
-            last = 0 if scan else mark
-            local = self.s.agency.id
-            while True:
-                cur = db.execute(f'SELECT * FROM "{spec.name}" WHERE {key} > ? AND {where} ORDER BY {key} LIMIT ?',
-                                 [last, *params, BATCH])
-                columns = [d[0] for d in cur.description]
-                rows = [tuple(r) for r in cur.fetchall()]
-                if not rows:
-                    break
-                rid, deleted, agency, ident, pos = (columns.index(c) for c in ("rid", "deleted", "agency_id", "id",
-                                                                                 key))
-                live = [r[rid] for r in rows if not r[deleted]]
-                children, child_columns = _child_rows(db, form, live, (rows[0][rid], rows[-1][rid]) if scan else None)
-                prov = _provenance(db, [r[ident] for r in rows if r[agency] != local]) if self.relay else {}
-                if encode is None:
-                    encode = codec.RowEncoder(form, self.profile, columns, child_columns)
-                for r in rows:
-                    counts["records"] += 1
-                    counts["tombstones"] += int(bool(r[deleted]))
-                    yield encode(r, children.get(r[rid], {}), prov.get(r[ident])).encode("utf-8")
-                    self._tick()
-                last = rows[-1][pos]
+            yield from self._batches(form, mark)
 
-    def _tick(self) -> None:
-        self.done += 1
-        if self.progress is not None and (self.done % 500 == 0 or self.done == self.total):
+    def _batches(self, form: Form, mark: int) -> Iterator[bytes]:
+        """The lines of the form's records, a batch at a time."""
+        counts = self.counts.setdefault(form.name, {"records": 0, "tombstones": 0})
+        wanted, size = self.per_form[form.name]
+        if not wanted:
+            return
+        db = self.s.db
+        spec = form.table_spec
+        # Many changed rows: walk the table in rowid order (sequential pages, children by rowid range); a few: find
+        # them through the change-sequence index.
+        scan = wanted * 5 > size
+        key = "rid" if scan else "change_seq"
+        encode = None
+        last = 0 if scan else mark
+        needed, needed_children = codec.RowEncoder.needs(form, self.profile)  # only what travels is read
+        select = ", ".join(f't."{c}"' for c in dict.fromkeys([*needed, "rid", "change_seq"]))
+        source, joined = f'"{spec.name}" t', []
+        if self.relay:  # another agency's record travels on with where it came from
+            select += ", p.origin_installation, p.origin_agency, p.origin_bundle"
+            source += " LEFT JOIN sync_provenance p ON p.record_id = t.id AND t.agency_id != ?"
+            joined = [self.s.agency.id]
+        where, params = self._where(mark, "t.")
+        while True:
+            columns, rows = db.tuples(f"SELECT {select} FROM {source} WHERE t.{key} > ? AND {where} "
+                                      f"ORDER BY t.{key} LIMIT ?", [*joined, last, *params, BATCH])
+            if not rows:
+                return
+            rid, deleted, pos = (columns.index(c) for c in ("rid", "deleted", key))
+            live = [r[rid] for r in rows if not r[deleted]]
+            children, child_columns = _child_rows(db, form, live, (rows[0][rid], rows[-1][rid]) if scan else None,
+                                                  needed_children)
+            counts["records"] += len(rows)
+            counts["tombstones"] += len(rows) - len(live)
+            if encode is None:
+                encode = codec.RowEncoder(form, self.profile, columns, child_columns)
+            origin = len(columns) - 3 if self.relay else None
+            lines = []
+            for r in rows:
+                prov = None
+                if origin is not None and r[origin] is not None:
+                    prov = {"installation_id": r[origin], "agency_id": r[origin + 1], "bundle_id": r[origin + 2]}
+                lines.append(encode(r, children.get(r[rid], {}), prov))
+            yield b"".join(lines)
+            self._tick(len(rows))
+            last = rows[-1][pos]
+
+    def _tick(self, n: int = 1) -> None:
+        before, self.done = self.done, self.done + n
+        if self.progress is not None and (self.done // 500 > before // 500 or self.done == self.total):
             self.progress(self.done, self.total)
 
 
@@ -322,6 +359,8 @@ def write_bundle(path: Path, ident: Identity, sender: dict[str, str], recipients
             if source.error is not None:
                 raise source.error from None
             raise
+        finally:
+            source.close()
         payload = sink.close()
         manifest = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "algorithms": dict(ALGORITHMS),
