@@ -282,3 +282,20 @@ def test_every_form_has_a_template_that_imports_back(env, tmp_path, name):
         return
     report = import_file(admin, name, path)
     assert (report.rows, report.rejected) == (0, 0)
+
+
+def test_a_records_fingerprint_ignores_key_order_and_takes_any_value():
+    """Re-imports find unchanged rows by this fingerprint: the same content in another order is the same record, and
+    a value orjson cannot write (an integer past 64 bits) falls back to the standard encoder instead of failing."""
+    from usalama_desktop.store.records import Change
+
+    def change(values, children):
+        return Change(values, children)
+
+    a = change({"b": 1, "a": "x", "n": None}, {"victims": [{"sex": "female", "minor": 1}]})
+    b = change({"n": None, "a": "x", "b": 1}, {"victims": [{"minor": 1, "sex": "female"}]})
+    assert importer_module.content_hash(a) == importer_module.content_hash(b)
+    assert importer_module.content_hash(a) != importer_module.content_hash(change({"b": 2, "a": "x"}, {}))
+    huge = change({"b": 10**30}, {})
+    assert importer_module.content_hash(huge) == importer_module.content_hash(change({"b": 10**30}, {}))
+    assert importer_module.content_hash(huge) != importer_module.content_hash(change({"b": 10**29}, {}))

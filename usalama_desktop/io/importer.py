@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import ImportRejected, PermissionDenied
 from ..forms.definition import Form, Problems
 from ..forms.fields import CHOICE, DATE, DECIMAL, INTEGER, MONTH, MULTI, PLACE, TIME, YESNO, Field, FieldError
@@ -336,9 +338,14 @@ _HASHED = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str, sepa
 
 
 def content_hash(change: Change) -> str:
-    """What a record holds (columns and repeat rows), as a short fingerprint."""
-    text = _HASHED.encode([change.values, change.children])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """What a record holds (columns and repeat rows), as a short fingerprint. orjson writes the sorted JSON about
+    three times as fast (an import hashes every row, a re-import every stored record too); a value it cannot write
+    (an integer past 64 bits) takes the standard encoder, so the same content always gives the same fingerprint."""
+    try:
+        data = orjson.dumps([change.values, change.children], default=str, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        data = _HASHED.encode([change.values, change.children]).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
 
 
 def row_key(cells: list[list[Any]]) -> str:

@@ -89,16 +89,16 @@ class _GzipSource(PullSource):
 
     def _fill(self) -> None:
         """Hand the compressor the next chunk of lines (or the final flush)."""
-        pending, size = [], 0
+        chunk, size = [], 0
         for line in self.lines:
-            pending.append(line)
+            chunk.append(line)
             size += len(line)
             if size >= self.CHUNK:
                 break
         else:
             self.done = True
-        if pending:
-            self.pending.append(self.pool.submit(self.z.compress, b"".join(pending)))
+        if chunk:
+            self.pending.append(self.pool.submit(self.z.compress, b"".join(chunk)))
         if self.done:
             self.pending.append(self.pool.submit(self.z.flush))
 
