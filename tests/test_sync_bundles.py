@@ -72,13 +72,17 @@ def test_a_payload_compressed_in_many_chunks_is_one_stream_the_reference_tools_r
                                                                                     monkeypatch):
     """The export compresses chunk after chunk on a second thread: cut into many small chunks, the payload must
     still be the one gzip stream `age -d | gzip -dc` reads, every record once and in order, and the thread gone."""
-    import threading
-
     agency, coord = pair
     ids = add_incidents(agency, 40)
     monkeypatch.setattr(export_mod._GzipSource, "CHUNK", 300)  # about one record a chunk
     result = export_bundle(agency, stick)
-    assert not [t for t in threading.enumerate() if t.name.startswith("usalama-deflate")]
+    assert _helpers_gone()
+    assert [json.loads(x)["spine"]["id"] for x in _payload_lines(result, coord, tmp_path)] == ids
+    assert import_bundle(coord, result.path).stats.new == 40
+
+
+def _payload_lines(result, coord, tmp_path) -> list[bytes]:
+    """The records of a bundle as `age -d | gzip -dc` read them."""
     payload = tmp_path / "payload.age"
     payload.write_bytes(members(result.path)["payload.age"])
     identity = tmp_path / "identity.txt"
@@ -86,9 +90,94 @@ def test_a_payload_compressed_in_many_chunks_is_one_stream_the_reference_tools_r
     plain = subprocess.run(["age", "-d", "-i", str(identity), str(payload)], capture_output=True, check=True).stdout
     unzipped = subprocess.run(["gzip", "-dc"], input=plain, capture_output=True, check=True)
     assert unzipped.stderr == b""
-    lines = unzipped.stdout.splitlines()
-    assert [json.loads(x)["spine"]["id"] for x in lines] == ids
-    assert import_bundle(coord, result.path).stats.new == 40
+    return unzipped.stdout.splitlines()
+
+
+def _helpers_gone() -> bool:
+    import multiprocessing
+    import threading
+
+    return (not [p for p in multiprocessing.active_children() if p.name == "usalama-bundle-export"]
+            and not [t for t in threading.enumerate() if t.name.startswith(("usalama-deflate", "usalama-export"))])
+
+
+def test_a_large_export_shares_its_windows_with_a_helper_and_stays_one_stream(pair, stick, tmp_path, monkeypatch):
+    """With enough records the table is walked in windows, some read, encoded and compressed by a helper process:
+    every record travels exactly once, the payload is one gzip stream the reference tools read, and the helper is
+    gone afterwards. (Windows of 10 rows here, so a few dozen records take the path 100,000 take.)"""
+    agency, coord = pair
+    ids = add_incidents(agency, 95)
+    RecordService(agency, "incident").delete(ids[7], "entered twice")
+    monkeypatch.setattr(export_mod, "BATCH", 10)
+    monkeypatch.setattr(export_mod, "PIPELINE_MIN_RECORDS", 20)
+    started = []
+    original = export_mod._WindowHelper.__init__
+
+    def spy(self, *args, **kwargs):
+        started.append(args[1].name)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(export_mod._WindowHelper, "__init__", spy)
+    result = export_bundle(agency, stick)
+    assert started == ["incident"]
+    assert _helpers_gone()
+    assert result.records == 95 and result.tombstones == 1
+    docs = [json.loads(x) for x in _payload_lines(result, coord, tmp_path)]
+    assert sorted(d["spine"]["id"] for d in docs) == sorted(ids)
+    assert [d["spine"]["deleted"] for d in docs].count(True) == 1
+    assert all("narrative" not in d["values"] for d in docs)
+    assert import_bundle(coord, result.path).stats.new == 95
+
+
+def test_a_helper_that_fails_fails_the_export_plainly_with_nothing_sent(pair, stick, monkeypatch):
+    from usalama_desktop.errors import Cancelled
+
+    agency, _coord = pair
+    add_incidents(agency, 60)
+    monkeypatch.setattr(export_mod, "BATCH", 10)
+    monkeypatch.setattr(export_mod, "PIPELINE_MIN_RECORDS", 20)
+    with monkeypatch.context() as m:
+        m.setattr(agency.db, "path", stick.parent / "no-such-database.db")  # the helper cannot open it
+        with pytest.raises(UsalamaError, match="helper program stopped unexpectedly"):
+            export_bundle(agency, stick)
+    assert list(stick.iterdir()) == [] and _helpers_gone()
+
+    def cancel(done, total):
+        if done >= 20:
+            raise Cancelled("stopped")
+
+    with pytest.raises(Cancelled):
+        export_bundle(agency, stick, progress=cancel)
+    assert list(stick.iterdir()) == [] and _helpers_gone()
+    result = export_bundle(agency, stick)
+    assert result.records == 60 and result.skipped_sequences == [1, 2]
+
+
+def test_gzip_chunks_compressed_apart_make_one_stream_with_the_right_checksum():
+    import gzip
+    import random
+    import zlib
+
+    from usalama_desktop.sync.export import _GzipSource, crc32_combine, deflate_block
+
+    rng = random.Random(5)
+    for _ in range(100):
+        a, b = rng.randbytes(rng.randrange(0, 2000)), rng.randbytes(rng.randrange(0, 100_000))
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    lines = [f'{{"n":{i},"x":"{"y" * rng.randrange(100)}"}}\n'.encode() for i in range(3000)]
+    whole = b"".join(lines)
+    for items, expected in (([], b""), (lines, whole), ([deflate_block(whole)], whole),
+                            ([*lines[:700], deflate_block(b"".join(lines[700:2000])), deflate_block(b""),
+                              *lines[2000:]], whole)):
+        source = _GzipSource(iter(items))
+        source.CHUNK = 4000
+        out = b""
+        while chunk := source.read(8192):
+            out += chunk
+        source.close()
+        assert gzip.decompress(out) == expected
+        assert zlib.decompressobj(31).decompress(out) == expected
+        assert subprocess.run(["gzip", "-dc"], input=out, capture_output=True, check=True).stdout == expected
 
 
 def test_import_merges_and_keeps_spine_history_and_search(pair, stick):

@@ -333,12 +333,15 @@ class Database:
         finally:
             dst.close()
 
-    def close(self) -> None:
+    def close(self, checkpoint: bool = True) -> None:
+        """Close, and zero the key. ``checkpoint=False`` for a second connection that only read: it leaves the
+        write-ahead log to the connection that wrote it (a checkpoint would wait for that one's readers)."""
         if self.conn is None:
             return
         with self.lock:
-            with contextlib.suppress(sqlcipher3.DatabaseError):
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            if checkpoint:
+                with contextlib.suppress(sqlcipher3.DatabaseError):
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             self.conn.close()
             self.conn = None
             self._utils = None

@@ -1,6 +1,7 @@
 """Writing a bundle: records changed since the last bundle to that recipient (or all of them), streamed through
 gzip and age into the canonical zip, the manifest signed, the file written under a temporary name, flushed, renamed,
-then read back and verified before the export counts as done.
+then read back and verified before the export counts as done. A large form is read, encoded and compressed on both
+cores (a helper process takes windows of rows as it comes free): docs/bundle-format.md, "Export".
 
 A stick pulled out mid-write leaves only a temporary file that is not a bundle; a stick that lies about what it
 stored fails the read-back ("write verification failed") and the export is not marked done, so the next one sends
@@ -11,8 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
+import pickle
+import queue
 import secrets
+import struct
+import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, clock
+from .. import __version__, clock, i18n
 from ..errors import NotFound, PermissionDenied, UsalamaError
 from ..forms import registry
 from ..forms.definition import Form
@@ -37,9 +43,11 @@ from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader, BundleWriter
 from .keys import RELAY_TYPES, Identity, Peer, card_file_stem, find_peer, load_identity, local_card
 from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected, PullSource
 from .manifest import serialise, trusted_comment
+from .pipeline import PIPELINE_MIN_RECORDS, STOP_SECONDS
 from .profiles import OBSERVATORY, PROFILES, REFERRAL, carried, consent_given
 
 BATCH = 2000
+HELPER_AHEAD = 2  # windows asked of the export's helper at once
 GZIP_LEVEL = 1
 HIDDEN_FROM_POLICE_MODULES = frozenset({"complaints"})
 
@@ -69,44 +77,115 @@ class ExportResult:
         return sum(c["tombstones"] for c in self.counts.values())
 
 
-class _GzipSource(PullSource):
-    """NDJSON lines, gzip-compressed on the fly, for pyrage to pull (8 KiB at a time).
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # RFC 1952: deflate, no name, no time, OS unknown
+GZIP_LAST_BLOCK = b"\x03\x00"  # an empty final block: what a raw deflate stream's Z_FINISH writes when flushed
 
-    Deflate runs on a second thread (zlib lets go of the interpreter while it compresses), so the lines of the next
-    chunk are read and encoded while the last one is compressed: on two cores compression costs the export almost
-    nothing. Chunks are compressed in order by one thread, so the stream is the one a single compressor writes."""
+
+@dataclass
+class Deflated:
+    """Some lines compressed on their own: raw deflate ending on a byte boundary (Z_SYNC_FLUSH), so blocks written
+    one after another make one deflate stream (as pigz writes them); with their CRC-32 and length, for the trailer."""
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def deflate_block(lines: bytes) -> Deflated:
+    z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    return Deflated(z.compress(lines) + z.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(lines), len(lines))
+
+
+def _gf2_times(matrix: list[int], vector: int) -> int:
+    out, i = 0, 0
+    while vector:
+        if vector & 1:
+            out ^= matrix[i]
+        vector >>= 1
+        i += 1
+    return out
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, row) for row in matrix]
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    """The CRC-32 of A followed by B from the CRC-32s of each and B's length (zlib's crc32_combine, which Python's
+    zlib does not offer): A's CRC is carried over len2 zero bytes by squaring the one-zero-bit operator."""
+    if len2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]  # one zero bit
+    even = _gf2_square(odd)  # two
+    odd = _gf2_square(even)  # four
+    while True:
+        even = _gf2_square(odd)  # eight, then 32, 128, ... bits: a byte, 4 bytes, 16 bytes, ...
+        if len2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+        odd = _gf2_square(even)
+        if len2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        len2 >>= 1
+        if not len2:
+            break
+    return crc1 ^ crc2
+
+
+class _GzipSource(PullSource):
+    """The payload's plaintext for pyrage to pull (8 KiB at a time): one gzip stream (RFC 1952, one member) of the
+    NDJSON lines.
+
+    Lines are compressed a chunk at a time, each chunk on its own (``deflate_block``), on a second thread (zlib lets
+    go of the interpreter while it compresses), so the next lines are read and encoded meanwhile; an export's helper
+    process sends chunks it compressed itself. The chunks are written in the order given, and the trailer's CRC-32
+    is combined from theirs."""
 
     CHUNK = 1 << 18
     AHEAD = 4  # chunks in flight: bounds the memory held (about 1 MiB of lines)
 
-    def __init__(self, lines: Iterator[bytes]):
+    def __init__(self, lines: Iterator[bytes | Deflated]):
         self.lines = lines
-        self.z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-        self.buf = bytearray()
+        self.buf = bytearray(GZIP_HEADER)
+        self.crc, self.size = 0, 0
         self.done = False
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="usalama-deflate")
-        self.pending: deque[Future[bytes]] = deque()
+        self.pending: deque[Future[Deflated]] = deque()
 
     def _fill(self) -> None:
-        """Hand the compressor the next chunk of lines (or the final flush)."""
-        chunk, size = [], 0
-        for line in self.lines:
-            chunk.append(line)
-            size += len(line)
+        """Hand the compressor the next chunk of lines (a chunk compressed already goes as it is)."""
+        chunk: list[bytes] = []
+        size = 0
+        for item in self.lines:
+            if isinstance(item, Deflated):
+                if chunk:
+                    self.pending.append(self.pool.submit(deflate_block, b"".join(chunk)))
+                done: Future[Deflated] = Future()
+                done.set_result(item)
+                self.pending.append(done)
+                return
+            chunk.append(item)
+            size += len(item)
             if size >= self.CHUNK:
                 break
         else:
             self.done = True
         if chunk:
-            self.pending.append(self.pool.submit(self.z.compress, b"".join(chunk)))
-        if self.done:
-            self.pending.append(self.pool.submit(self.z.flush))
+            self.pending.append(self.pool.submit(deflate_block, b"".join(chunk)))
 
     def _read(self, n: int) -> bytes:
         while (n is None or n < 0 or len(self.buf) < n) and (self.pending or not self.done):
             while not self.done and len(self.pending) < self.AHEAD:
                 self._fill()
-            self.buf += self.pending.popleft().result()
+            if self.pending:
+                block = self.pending.popleft().result()
+                self.buf += block.data
+                self.crc = crc32_combine(self.crc, block.crc, block.size)
+                self.size += block.size
+            if self.done and not self.pending:
+                self.buf += GZIP_LAST_BLOCK + struct.pack("<II", self.crc, self.size & 0xFFFFFFFF)
         if n is None or n < 0:
             n = len(self.buf)
         out = bytes(self.buf[:n])
@@ -237,6 +316,179 @@ def _child_rows(db, form: Form, rids: list[int], span: tuple[int, int] | None = 
     return out, columns
 
 
+class _FormReader:
+    """Reads one form's changed records and encodes them as bundle lines, a batch at a time: by rowid window (a walk
+    of the table, children by rowid range) or by change sequence (a few records, through its index). Only the
+    columns the profile carries are read, and at a relay each record's provenance by a join."""
+
+    def __init__(self, db, form: Form, profile: str, relay: bool, local_agency: str, mark: int, high: int):
+        self.db, self.form, self.profile, self.relay = db, form, profile, relay
+        needed, self.needed_children = codec.RowEncoder.needs(form, profile)
+        self.select = ", ".join(f't."{c}"' for c in dict.fromkeys([*needed, "rid", "change_seq"]))
+        self.source, self.joined = f'"{form.table_spec.name}" t', []
+        if relay:  # another agency's record travels on with where it came from
+            self.select += ", p.origin_installation, p.origin_agency, p.origin_bundle"
+            self.source += " LEFT JOIN sync_provenance p ON p.record_id = t.id AND t.agency_id != ?"
+            self.joined = [local_agency]
+        self.where, self.params = changed_where(mark, high, None if relay else local_agency, "t.")
+        self.encode: codec.RowEncoder | None = None
+
+    def window(self, lo: int, hi: int) -> tuple[int, int, bytes]:
+        """Records with rowid in (lo, hi]: how many, how many deletions, their lines."""
+        columns, rows = self.db.tuples(f"SELECT {self.select} FROM {self.source} WHERE t.rid > ? AND t.rid <= ? AND "
+                                       f"{self.where} ORDER BY t.rid", [*self.joined, lo, hi, *self.params])
+        return self._lines(columns, rows, True)
+
+    def page(self, after: int) -> tuple[int, int, bytes, int]:
+        """The next batch by change sequence after ``after``: as ``window``, and the last change sequence read."""
+        columns, rows = self.db.tuples(f"SELECT {self.select} FROM {self.source} WHERE t.change_seq > ? AND "
+                                       f"{self.where} ORDER BY t.change_seq LIMIT ?",
+                                       [*self.joined, after, *self.params, BATCH])
+        records, deleted, lines = self._lines(columns, rows, False)
+        return records, deleted, lines, rows[-1][columns.index("change_seq")] if rows else after
+
+    def _lines(self, columns: list[str], rows: list[tuple], by_range: bool) -> tuple[int, int, bytes]:
+        if not rows:
+            return 0, 0, b""
+        rid, deleted = columns.index("rid"), columns.index("deleted")
+        live = [r[rid] for r in rows if not r[deleted]]
+        children, child_columns = _child_rows(self.db, self.form, live, (rows[0][rid], rows[-1][rid]) if by_range
+                                              else None, self.needed_children)
+        if self.encode is None:
+            self.encode = codec.RowEncoder(self.form, self.profile, columns, child_columns)
+        origin = len(columns) - 3 if self.relay else None
+        lines = []
+        for r in rows:
+            prov = None
+            if origin is not None and r[origin] is not None:
+                prov = {"installation_id": r[origin], "agency_id": r[origin + 1], "bundle_id": r[origin + 2]}
+            lines.append(self.encode(r, children.get(r[rid], {}), prov))
+        return len(rows), len(rows) - len(live), b"".join(lines)
+
+
+def changed_where(mark: int, high: int, agency: str | None, alias: str = "") -> tuple[str, list[Any]]:
+    """Records changed after ``mark`` up to ``high`` (of ``agency`` only, unless None)."""
+    where, params = f"{alias}change_seq > ? AND {alias}change_seq <= ?", [mark, high]
+    if agency is not None:
+        where += f" AND {alias}agency_id = ?"
+        params.append(agency)
+    return where, params
+
+
+def _encode_windows(requests, replies, settings: dict[str, Any]) -> None:
+    """The export's helper: reads, encodes and compresses the rowid windows of a large form it is asked for, from its
+    own connection, while the exporting process does others, and sends back each window's compressed lines. It holds the database
+    key (given through its pipe, never a file, argument or variable) because it reads our own database and never a
+    bundle: the import's helper, which parses what came from outside, still holds none."""
+    from ..store.db import Database
+    from .pipeline import quiet_helper
+
+    quiet_helper(settings)
+    key = settings.pop("key")
+    try:
+        db = Database(Path(settings["path"]), bytes(key))
+    except Exception as exc:  # the environment's fault or ours: only its type travels
+        replies.send_bytes(pickle.dumps(("failed", type(exc).__name__)))
+        return
+    finally:
+        key[:] = bytes(len(key))
+    try:
+        reader = _FormReader(db, registry.declared_forms()[settings["form"]], settings["profile"], settings["relay"],
+                             settings["agency"], settings["mark"], settings["high"])
+        while True:
+            try:
+                window = requests.recv()
+            except EOFError:
+                return
+            try:
+                records, deleted, lines = reader.window(*window)
+                block = deflate_block(lines)
+                reply: tuple = ("ok", records, deleted, block.data, block.crc, block.size)
+            except Exception as exc:
+                reply = ("failed", type(exc).__name__)
+            replies.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+            if reply[0] != "ok":
+                return
+    except OSError:
+        return  # the exporter stopped listening (cancelled, or it failed)
+    finally:
+        db.close(checkpoint=False)
+
+
+class _WindowHelper:
+    """A helper process that reads and encodes the windows it is sent, its replies in the order asked."""
+
+    def __init__(self, session, form: Form, profile: str, relay: bool, mark: int, high: int):
+        key = bytearray(session.db.key)
+        settings = {"path": str(session.db.path), "key": key, "form": form.name, "profile": profile, "relay": relay,
+                    "agency": session.agency.id, "mark": mark, "high": high,
+                    "language": i18n.current_language(), "clock_offset_ms": clock.offset_ms()}
+        ctx = multiprocessing.get_context("spawn")
+        helper_in, self.requests = ctx.Pipe(duplex=False)
+        self.replies, helper_out = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_encode_windows, args=(helper_in, helper_out, settings), daemon=True,
+                                   name="usalama-bundle-export")
+        try:
+            self.process.start()
+        finally:
+            key[:] = bytes(len(key))
+            helper_in.close()
+            helper_out.close()
+        self.asked = 0
+        # Replies are taken off the pipe as they come, so the helper never waits for this process to be free.
+        self.inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.reader = threading.Thread(target=self._read, daemon=True, name="usalama-export-inbox")
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.replies.recv_bytes()
+            except (EOFError, OSError):
+                message = b""
+            self.inbox.put(message)
+            if not message:
+                return
+
+    def ask(self, lo: int, hi: int) -> None:
+        try:
+            self.requests.send((lo, hi))
+        except OSError:
+            self._failed("stopped")
+        self.asked += 1
+
+    def ready(self) -> bool:
+        return not self.inbox.empty()
+
+    def receive(self) -> tuple[int, int, Deflated]:
+        message = self.inbox.get()
+        reply = pickle.loads(message) if message else ("failed", "stopped")
+        if not message:
+            self.inbox.put(message)  # the pipe stays closed for any later call
+        self.asked -= 1
+        if reply[0] != "ok":
+            self._failed(reply[1])
+        return reply[1], reply[2], Deflated(*reply[3:])
+
+    @staticmethod
+    def _failed(problem: str):
+        raise UsalamaError(_("The bundle could not be written because a helper program stopped unexpectedly "
+                             "({problem}). Nothing was marked as sent. Export again; if it happens again, restart "
+                             "Usalama Desktop.").format(problem=problem))
+
+    def close(self, finished: bool) -> None:
+        """After the last window the helper ends by itself; after a cancel or a failure it is stopped at once. Its
+        end of the reply pipe closes with it, which ends the thread reading that pipe."""
+        self.requests.close()
+        if finished:
+            self.process.join(STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.reader.join(STOP_SECONDS)
+        self.replies.close()
+
+
 class _Lines:
     """The payload's records, read from the database in batches by change sequence."""
 
@@ -251,25 +503,18 @@ class _Lines:
         self.done = 0
         self.total = self._total()
 
-    def _where(self, mark: int, alias: str = "") -> tuple[str, list[Any]]:
-        where, params = f"{alias}change_seq > ? AND {alias}change_seq <= ?", [mark, self.high]
-        if not self.relay:
-            where += f" AND {alias}agency_id = ?"
-            params.append(self.s.agency.id)
-        return where, params
-
     def _total(self) -> int:
         if self.plan.record:
             return 1
         self.per_form: dict[str, tuple[int, int]] = {}
         for form, mark in self.plan.forms:
-            where, params = self._where(mark)
+            where, params = changed_where(mark, self.high, None if self.relay else self.s.agency.id)
             name = form.table_spec.name
             n = int(self.s.db.scalar(f'SELECT count(*) FROM "{name}" WHERE {where}', params))
             self.per_form[form.name] = (n, int(self.s.db.scalar(f'SELECT coalesce(max(rid), 0) FROM "{name}"')))
         return sum(n for n, _size in self.per_form.values())
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[bytes | Deflated]:
         db = self.s.db
         if self.plan.record:
             form, record_id = self.plan.record
@@ -283,55 +528,53 @@ class _Lines:
         for form, mark in self.plan.forms:
             yield from self._batches(form, mark)
 
-    def _batches(self, form: Form, mark: int) -> Iterator[bytes]:
-        """The lines of the form's records, a batch at a time."""
+    def _batches(self, form: Form, mark: int) -> Iterator[bytes | Deflated]:
+        """The lines of the form's records, a batch at a time. Many changed records: the table is walked in rowid
+        windows, shared with a helper process on the second core when there are enough of them; a few: they are
+        found through the change-sequence index."""
         counts = self.counts.setdefault(form.name, {"records": 0, "tombstones": 0})
         wanted, size = self.per_form[form.name]
         if not wanted:
             return
-        db = self.s.db
-        spec = form.table_spec
-        # Many changed rows: walk the table in rowid order (sequential pages, children by rowid range); a few: find
-        # them through the change-sequence index.
-        scan = wanted * 5 > size
-        key = "rid" if scan else "change_seq"
-        encode = None
-        last = 0 if scan else mark
-        needed, needed_children = codec.RowEncoder.needs(form, self.profile)  # only what travels is read
-        select = ", ".join(f't."{c}"' for c in dict.fromkeys([*needed, "rid", "change_seq"]))
-        source, joined = f'"{spec.name}" t', []
-        if self.relay:  # another agency's record travels on with where it came from
-            select += ", p.origin_installation, p.origin_agency, p.origin_bundle"
-            source += " LEFT JOIN sync_provenance p ON p.record_id = t.id AND t.agency_id != ?"
-            joined = [self.s.agency.id]
-        where, params = self._where(mark, "t.")
-        while True:
-            columns, rows = db.tuples(f"SELECT {select} FROM {source} WHERE t.{key} > ? AND {where} "
-                                      f"ORDER BY t.{key} LIMIT ?", [*joined, last, *params, BATCH])
-            if not rows:
-                return
-            rid, deleted, pos = (columns.index(c) for c in ("rid", "deleted", key))
-            live = [r[rid] for r in rows if not r[deleted]]
-            children, child_columns = _child_rows(db, form, live, (rows[0][rid], rows[-1][rid]) if scan else None,
-                                                  needed_children)
-            counts["records"] += len(rows)
-            counts["tombstones"] += len(rows) - len(live)
-            if encode is None:
-                encode = codec.RowEncoder(form, self.profile, columns, child_columns)
-            origin = len(columns) - 3 if self.relay else None
-            lines = []
-            for r in rows:
-                prov = None
-                if origin is not None and r[origin] is not None:
-                    prov = {"installation_id": r[origin], "agency_id": r[origin + 1], "bundle_id": r[origin + 2]}
-                lines.append(encode(r, children.get(r[rid], {}), prov))
-            yield b"".join(lines)
-            self._tick(len(rows))
-            last = rows[-1][pos]
+        reader = _FormReader(self.s.db, form, self.profile, self.relay, self.s.agency.id, mark, self.high)
+        if wanted * 5 <= size:
+            last = mark
+            while True:
+                records, deleted, lines, last = reader.page(last)
+                if not records:
+                    return
+                yield from self._give(counts, records, deleted, lines)
+        windows = deque((lo, min(lo + BATCH, size)) for lo in range(0, size, BATCH))
+        helper = None
+        if wanted >= PIPELINE_MIN_RECORDS and len(windows) > 2 and form is registry.declared_forms().get(form.name):
+            helper = _WindowHelper(self.s, form, self.profile, self.relay, mark, self.high)
+        finished = False
+        try:
+            # Both processes take the next window as they come free, so windows may travel out of rowid order: the
+            # order of records in a bundle means nothing to the merge.
+            while windows or (helper is not None and helper.asked):
+                while helper is not None and helper.asked < HELPER_AHEAD and windows:
+                    helper.ask(*windows.popleft())
+                if helper is not None and helper.asked and (not windows or helper.ready()):
+                    yield from self._give(counts, *helper.receive())
+                else:
+                    yield from self._give(counts, *reader.window(*windows.popleft()))
+            finished = True
+        finally:
+            if helper is not None:
+                helper.close(finished)
+
+    def _give(self, counts: dict[str, int], records: int, deleted: int, lines: bytes | Deflated
+              ) -> Iterator[bytes | Deflated]:
+        counts["records"] += records
+        counts["tombstones"] += deleted
+        if lines:
+            yield lines
+        self._tick(records)
 
     def _tick(self, n: int = 1) -> None:
         before, self.done = self.done, self.done + n
-        if self.progress is not None and (self.done // 500 > before // 500 or self.done == self.total):
+        if self.progress is not None and n and (self.done // 500 > before // 500 or self.done == self.total):
             self.progress(self.done, self.total)
 
 
@@ -341,7 +584,7 @@ def bundle_name(sender: str, recipient: str, seq: int) -> str:
 
 def write_bundle(path: Path, ident: Identity, sender: dict[str, str], recipients: list[tuple[dict[str, str], str]],
                  seq: int, previous: str | None, skipped: list[int], profile: str, full: bool,
-                 lines: Iterator[bytes], counts: dict[str, dict[str, int]], checkpoint: dict[str, Any],
+                 lines: Iterator[bytes | Deflated], counts: dict[str, dict[str, int]], checkpoint: dict[str, Any],
                  bundle_id: str | None = None, created_at: str | None = None) -> tuple[dict[str, Any], bytes, int]:
     """Write one bundle file (not atomically: callers write to a temporary name). ``recipients`` pairs each party
     with its age recipient. ``counts`` is filled while ``lines`` is consumed. Returns the manifest, its bytes and

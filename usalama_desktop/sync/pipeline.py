@@ -73,15 +73,20 @@ def _pack(v: Version, local_agency: str) -> tuple:
     return v.form.name, v.spine, v.values, v.provenance, new_row(v, local_agency)
 
 
+def quiet_helper(settings: dict[str, Any]) -> None:
+    """What a helper process does first: nothing it meets may print, and it keeps the clock and language given."""
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (no traceback may print a record's values)
+    clock.reset()
+    clock.shift(settings["clock_offset_ms"])
+    i18n.set_language(settings["language"])
+
+
 def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
     """The helper: checks each batch of lines it receives and sends back the versions (or the first refusal).
 
     A thread keeps reading batches while the main one checks and replies: were both processes to block sending to
     each other (a reply and a batch each larger than a pipe holds), neither would ever read."""
-    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (no traceback may print a record's values)
-    clock.reset()
-    clock.shift(settings["clock_offset_ms"])
-    i18n.set_language(settings["language"])
+    quiet_helper(settings)
     forms = {name: f for name, f in registry.declared_forms().items() if name in settings["forms"]}
     checker = RecordChecker(forms, settings["profile"], frozenset(settings["refuse_modules"]))
     checker.today, checker.now_ms = settings["today"], settings["now_ms"]
