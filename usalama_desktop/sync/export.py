@@ -377,9 +377,9 @@ def changed_where(mark: int, high: int, agency: str | None, alias: str = "") -> 
 
 def _encode_windows(requests, replies, settings: dict[str, Any]) -> None:
     """The export's helper: reads, encodes and compresses the rowid windows of a large form it is asked for, from its
-    own connection, while the exporting process does others, and sends back each window's compressed lines. It holds the database
-    key (given through its pipe, never a file, argument or variable) because it reads our own database and never a
-    bundle: the import's helper, which parses what came from outside, still holds none."""
+    own connection, while the exporting process does others, and sends back each window's compressed lines. It holds
+    the database key (given through its pipe, never a file, argument or variable) because it reads our own database
+    and never a bundle: the import's helper, which parses what came from outside, still holds none."""
     from ..store.db import Database
     from .pipeline import quiet_helper
 
@@ -416,7 +416,7 @@ def _encode_windows(requests, replies, settings: dict[str, Any]) -> None:
 
 
 class _WindowHelper:
-    """A helper process that reads and encodes the windows it is sent, its replies in the order asked."""
+    """A helper process that reads, encodes and compresses the windows it is asked for, its replies in that order."""
 
     def __init__(self, session, form: Form, profile: str, relay: bool, mark: int, high: int):
         key = bytearray(session.db.key)
