@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import pickle
-import queue
 import secrets
 import struct
-import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, clock, i18n
+from .. import __version__, clock
 from ..errors import NotFound, PermissionDenied, UsalamaError
 from ..forms import registry
 from ..forms.definition import Form
@@ -36,6 +33,7 @@ from ..i18n import _
 from ..permissions import allowed, require, visible_tiers
 from ..reference import POLICE_AGENCY_TYPES
 from ..store import audit
+from ..store.db import Database
 from ..store.ids import uuid7
 from ..store.schema import get_meta, set_meta
 from . import codec, minisign
@@ -43,7 +41,7 @@ from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader, BundleWriter
 from .keys import RELAY_TYPES, Identity, Peer, card_file_stem, find_peer, load_identity, local_card
 from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected, PullSource
 from .manifest import serialise, trusted_comment
-from .pipeline import PIPELINE_MIN_RECORDS, STOP_SECONDS
+from .pipeline import PIPELINE_MIN_RECORDS, HelperProcess, pipe_inbox, quiet_helper
 from .profiles import OBSERVATORY, PROFILES, REFERRAL, carried, consent_given
 
 BATCH = 2000
@@ -380,9 +378,6 @@ def _encode_windows(requests, replies, settings: dict[str, Any]) -> None:
     own connection, while the exporting process does others, and sends back each window's compressed lines. It holds
     the database key (given through its pipe, never a file, argument or variable) because it reads our own database
     and never a bundle: the import's helper, which parses what came from outside, still holds none."""
-    from ..store.db import Database
-    from .pipeline import quiet_helper
-
     quiet_helper(settings)
     key = settings.pop("key")
     try:
@@ -415,44 +410,23 @@ def _encode_windows(requests, replies, settings: dict[str, Any]) -> None:
         db.close(checkpoint=False)
 
 
-class _WindowHelper:
+class _WindowHelper(HelperProcess):
     """A helper process that reads, encodes and compresses the windows it is asked for, its replies in that order."""
 
     def __init__(self, session, form: Form, profile: str, relay: bool, mark: int, high: int):
         key = bytearray(session.db.key)
-        settings = {"path": str(session.db.path), "key": key, "form": form.name, "profile": profile, "relay": relay,
-                    "agency": session.agency.id, "mark": mark, "high": high,
-                    "language": i18n.current_language(), "clock_offset_ms": clock.offset_ms()}
-        ctx = multiprocessing.get_context("spawn")
-        helper_in, self.requests = ctx.Pipe(duplex=False)
-        self.replies, helper_out = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_encode_windows, args=(helper_in, helper_out, settings), daemon=True,
-                                   name="usalama-bundle-export")
         try:
-            self.process.start()
+            super().__init__(_encode_windows, {"path": str(session.db.path), "key": key, "form": form.name,
+                                               "profile": profile, "relay": relay, "agency": session.agency.id,
+                                               "mark": mark, "high": high}, "usalama-bundle-export")
         finally:
             key[:] = bytes(len(key))
-            helper_in.close()
-            helper_out.close()
         self.asked = 0
-        # Replies are taken off the pipe as they come, so the helper never waits for this process to be free.
-        self.inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self.reader = threading.Thread(target=self._read, daemon=True, name="usalama-export-inbox")
-        self.reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                message = self.replies.recv_bytes()
-            except (EOFError, OSError):
-                message = b""
-            self.inbox.put(message)
-            if not message:
-                return
+        self.inbox, self.reader = pipe_inbox(self.from_helper, "usalama-export-inbox")
 
     def ask(self, lo: int, hi: int) -> None:
         try:
-            self.requests.send((lo, hi))
+            self.to_helper.send((lo, hi))
         except OSError:
             self._failed("stopped")
         self.asked += 1
@@ -475,18 +449,6 @@ class _WindowHelper:
         raise UsalamaError(_("The bundle could not be written because a helper program stopped unexpectedly "
                              "({problem}). Nothing was marked as sent. Export again; if it happens again, restart "
                              "Usalama Desktop.").format(problem=problem))
-
-    def close(self, finished: bool) -> None:
-        """After the last window the helper ends by itself; after a cancel or a failure it is stopped at once. Its
-        end of the reply pipe closes with it, which ends the thread reading that pipe."""
-        self.requests.close()
-        if finished:
-            self.process.join(STOP_SECONDS)
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
-        self.reader.join(STOP_SECONDS)
-        self.replies.close()
 
 
 class _Lines:
@@ -548,7 +510,6 @@ class _Lines:
         helper = None
         if wanted >= PIPELINE_MIN_RECORDS and len(windows) > 2 and form is registry.declared_forms().get(form.name):
             helper = _WindowHelper(self.s, form, self.profile, self.relay, mark, self.high)
-        finished = False
         try:
             # Both processes take the next window as they come free, so windows may travel out of rowid order: the
             # order of records in a bundle means nothing to the merge.
@@ -559,10 +520,11 @@ class _Lines:
                     yield from self._give(counts, *helper.receive())
                 else:
                     yield from self._give(counts, *reader.window(*windows.popleft()))
-            finished = True
+            if helper is not None:
+                helper.finished = True
         finally:
             if helper is not None:
-                helper.close(finished)
+                helper.close()
 
     def _give(self, counts: dict[str, int], records: int, deleted: int, lines: bytes | Deflated
               ) -> Iterator[bytes | Deflated]:

@@ -73,6 +73,62 @@ def _pack(v: Version, local_agency: str) -> tuple:
     return v.form.name, v.spine, v.values, v.provenance, new_row(v, local_agency)
 
 
+def pipe_inbox(conn, name: str) -> tuple[queue.SimpleQueue[bytes], threading.Thread]:
+    """Messages taken off ``conn`` as they come, by a thread of their own (b"" once the pipe closes), so the other
+    side never waits for this one to be free. Two processes each blocked sending to the other (a message larger than
+    a pipe holds each way) would otherwise never read again."""
+    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+
+    def read() -> None:
+        while True:
+            try:
+                message = conn.recv_bytes()
+            except (EOFError, OSError):
+                message = b""
+            inbox.put(message)
+            if not message:
+                return
+
+    thread = threading.Thread(target=read, daemon=True, name=name)
+    thread.start()
+    return inbox, thread
+
+
+class HelperProcess:
+    """A helper started fresh ("spawn") as ``target(from_parent, to_parent, settings)``, with a pipe each way; the
+    settings carry this process's language and clock. ``close`` ends it however the work ended."""
+
+    def __init__(self, target, settings: dict[str, Any], name: str):
+        settings = {**settings, "language": i18n.current_language(), "clock_offset_ms": clock.offset_ms()}
+        ctx = multiprocessing.get_context("spawn")
+        helper_in, self.to_helper = ctx.Pipe(duplex=False)
+        self.from_helper, helper_out = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=target, args=(helper_in, helper_out, settings), daemon=True, name=name)
+        try:
+            self.process.start()
+        finally:
+            helper_in.close()
+            helper_out.close()
+        self.finished = False  # set when the work is done: the helper then ends by itself
+        self.reader: threading.Thread | None = None  # a thread reading from_helper, if the subclass starts one
+
+    def close(self) -> None:
+        """After the whole work the helper ends by itself once its pipe closes; after a refusal, a cancel or a
+        failure it is stopped at once (what it was still doing is of no use). Its end of the reply pipe closes with
+        it, which ends a thread reading that pipe."""
+        try:
+            self.to_helper.close()
+        finally:
+            if self.finished:
+                self.process.join(STOP_SECONDS)
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+            if self.reader is not None:
+                self.reader.join(STOP_SECONDS)
+            self.from_helper.close()
+
+
 def quiet_helper(settings: dict[str, Any]) -> None:
     """What a helper process does first: nothing it meets may print, and it keeps the clock and language given."""
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (no traceback may print a record's values)
@@ -82,28 +138,14 @@ def quiet_helper(settings: dict[str, Any]) -> None:
 
 
 def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
-    """The helper: checks each batch of lines it receives and sends back the versions (or the first refusal).
-
-    A thread keeps reading batches while the main one checks and replies: were both processes to block sending to
-    each other (a reply and a batch each larger than a pipe holds), neither would ever read."""
+    """The helper: checks each batch of lines it receives and sends back the versions (or the first refusal). A
+    thread keeps reading batches (``pipe_inbox``) while the main one checks and replies."""
     quiet_helper(settings)
     forms = {name: f for name, f in registry.declared_forms().items() if name in settings["forms"]}
     checker = RecordChecker(forms, settings["profile"], frozenset(settings["refuse_modules"]))
     checker.today, checker.now_ms = settings["today"], settings["now_ms"]
     local = settings["local_agency"]
-    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-
-    def read() -> None:
-        while True:
-            try:
-                message = inbox_conn.recv_bytes()
-            except (EOFError, OSError):
-                message = b""
-            inbox.put(message)
-            if not message:
-                return
-
-    threading.Thread(target=read, daemon=True, name="usalama-bundle-inbox").start()
+    inbox, _thread = pipe_inbox(inbox_conn, "usalama-bundle-inbox")
     while True:
         message = inbox.get()
         if not message:
@@ -132,28 +174,19 @@ def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
             return
 
 
-class HelperChecker:
+class HelperChecker(HelperProcess):
     """Sends lines to the helper in batches and gives back checked versions, in bundle order."""
 
     def __init__(self, checker: RecordChecker, local_agency: str):
         self.profile = checker.profile
         self.forms = checker.forms
-        ctx = multiprocessing.get_context("spawn")
-        helper_in, self.to_helper = ctx.Pipe(duplex=False)
-        self.from_helper, helper_out = ctx.Pipe(duplex=False)
-        settings = {"profile": checker.profile, "refuse_modules": sorted(checker.refuse_modules),
-                    "forms": sorted(set(checker.forms) & set(registry.declared_forms())), "today": checker.today,
-                    "now_ms": checker.now_ms, "local_agency": local_agency, "language": i18n.current_language(),
-                    "clock_offset_ms": clock.offset_ms()}
-        self.process = ctx.Process(target=_work, args=(helper_in, helper_out, settings), daemon=True,
-                                   name="usalama-bundle-check")
-        self.process.start()
-        helper_in.close()
-        helper_out.close()
+        super().__init__(_work, {"profile": checker.profile, "refuse_modules": sorted(checker.refuse_modules),
+                                 "forms": sorted(set(checker.forms) & set(registry.declared_forms())),
+                                 "today": checker.today, "now_ms": checker.now_ms, "local_agency": local_agency},
+                         "usalama-bundle-check")
         self.lines: list[bytes] = []
         self.first = 1
         self.in_flight: deque[int] = deque()
-        self.finished = False
         self.broken = False  # a batch could not be sent: the import cannot finish
 
     def feed(self, line: bytes, n: int) -> Iterator[Version]:
@@ -202,19 +235,6 @@ class HelperChecker:
             raise BundleRejected(reply[2], reply[3])
         if reply[0] == "failed":
             raise HelperFailed(_message() + f" ({reply[2]})")
-
-    def close(self) -> None:
-        """Stop the helper: after a whole bundle it ends by itself once its pipe closes; after a refusal, a cancel
-        or a failure it is stopped at once (what it was still checking is of no use)."""
-        try:
-            self.to_helper.close()
-            self.from_helper.close()
-        finally:
-            if self.finished:
-                self.process.join(STOP_SECONDS)
-            if self.process.is_alive():
-                self.process.kill()
-            self.process.join()
 
 
 def record_checker(checker: RecordChecker, local_agency: str, counts: dict[str, dict[str, int]]
