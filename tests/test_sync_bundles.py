@@ -164,6 +164,9 @@ def test_gzip_chunks_compressed_apart_make_one_stream_with_the_right_checksum():
     for _ in range(100):
         a, b = rng.randbytes(rng.randrange(0, 2000)), rng.randbytes(rng.randrange(0, 100_000))
         assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    for size in ((1 << 20) - 1, 1 << 20, (1 << 20) + 1, 2_500_003):  # around and past the zeros it runs over
+        a, b = rng.randbytes(300), rng.randbytes(size)
+        assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
     lines = [f'{{"n":{i},"x":"{"y" * rng.randrange(100)}"}}\n'.encode() for i in range(3000)]
     whole = b"".join(lines)
     for items, expected in (([], b""), (lines, whole), ([deflate_block(whole)], whole),

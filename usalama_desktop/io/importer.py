@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from ..bulkwork import collection_paused
 from ..errors import ImportRejected, PermissionDenied
 from ..forms.definition import Form, Problems
 from ..forms.fields import CHOICE, DATE, DECIMAL, INTEGER, MONTH, MULTI, PLACE, TIME, YESNO, Field, FieldError
@@ -810,4 +811,5 @@ class Importer:
 def import_file(session, form_name: str, path: Path, mapping: Mapping | None = None, agency_id: str | None = None,
                 token=None, write_report: bool = True) -> ImportReport:
     """Import ``path`` into ``form_name``; see the module docstring for what happens to each row."""
-    return Importer(session, form_name, agency_id).run(Path(path), mapping, token, write_report)
+    with collection_paused():  # every row is held until written: see bulkwork.py
+        return Importer(session, form_name, agency_id).run(Path(path), mapping, token, write_report)

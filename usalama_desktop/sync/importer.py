@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import clock
+from ..bulkwork import collection_paused
 from ..errors import UsalamaError
 from ..forms import registry
 from ..i18n import _
@@ -385,7 +386,7 @@ def import_bundle(session, source: Path | bytes, accept_jump: bool = False, file
                     date=done[0][:10]), m["bundle_id"], peer, m["sequence"], m["profile"],
                     gaps=gaps(db, peer.installation_id))
             notes, jumped = _check_sequence(db, checked, accept_jump)
-            with db.bulk_cache(), db.transaction(savepoints=False):  # all or nothing: any error refuses all
+            with collection_paused(), db.bulk_cache(), db.transaction(savepoints=False):  # all or nothing
                 stats = _merge_payload(session, reader, checked, progress)
                 cp = m["audit_checkpoint"]
                 db.execute(
