@@ -5,6 +5,7 @@ leaves nothing imported and no helper behind."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 import pytest
@@ -63,6 +64,12 @@ def _route_through_helper(monkeypatch) -> list:
     return _watch(monkeypatch)
 
 
+def _helper_gone() -> bool:
+    """No helper process left, nor the threads that feed it and read its replies."""
+    return multiprocessing.active_children() == [] and not [
+        t for t in threading.enumerate() if t.name.startswith("usalama-bundle-") and t.is_alive()]
+
+
 def _merged(session):
     """What the merge wrote (the two bundles differ only in their ids, which provenance names)."""
     all_tables = table_hashes(session.db)
@@ -87,7 +94,7 @@ def test_helper_merges_exactly_what_the_inline_path_merges(make_env, station, st
     assert not made[0].process.is_alive()
     assert helper_result.stats.new == inline_result.stats.new == 60
     assert _merged(helper) == _merged(inline)
-    assert multiprocessing.active_children() == []
+    assert _helper_gone()
 
 
 def _bad_bundle(station, coord, path, bad_at, origin_at=None):
@@ -118,7 +125,7 @@ def test_helper_refuses_with_the_inline_message(make_env, station, tmp_path, mon
         results[mode] = (caught.value.code, caught.value.message)
     assert results["helper"] == results["inline"]
     assert ("Record 4 " if origin_at is not None else "Record 18 ") in results["helper"][1]
-    assert multiprocessing.active_children() == []
+    assert _helper_gone()
 
 
 def test_a_refusal_is_reported_even_when_the_merge_is_slower_than_the_helper(make_env, station, tmp_path,
@@ -139,7 +146,7 @@ def test_a_refusal_is_reported_even_when_the_merge_is_slower_than_the_helper(mak
         import_bundle(coord, path)
     assert "Record 18 " in caught.value.message
     assert coord.db.scalar("SELECT count(*) FROM incident") == 0
-    assert multiprocessing.active_children() == []
+    assert _helper_gone()
 
 
 def test_a_helper_that_dies_leaves_nothing_imported(make_env, station, stick, monkeypatch):
@@ -160,7 +167,7 @@ def test_a_helper_that_dies_leaves_nothing_imported(make_env, station, stick, mo
     assert "Nothing was imported" in str(caught.value)
     assert coord.db.scalar("SELECT count(*) FROM incident") == 0
     assert coord.db.scalar("SELECT count(*) FROM sync_incoming") == 0
-    assert multiprocessing.active_children() == []
+    assert _helper_gone()
     monkeypatch.setattr(pipeline.HelperChecker, "_send", original)
     assert import_bundle(coord, bundle).stats.new == 50  # the same bundle, once the helper works
 

@@ -3,8 +3,9 @@
 Decoding and checking a record (strict JSON, its spine, every field against its form) and preparing its table row
 cost about as much as SQLite's writing of it. For a large bundle the importer hands batches of plaintext lines to a
 helper process that does the first part and sends the checked versions back, while this process merges and writes
-the batches already returned, so the two overlap on two cores. Small bundles are checked inline: starting the
-helper costs more than it saves.
+the batches already returned, so the two overlap on two cores. Two threads here send the batches and take the
+replies off the pipe, so neither process waits for the other to be free. Small bundles are checked inline: starting
+the helper costs more than it saves.
 
 What the helper is given: the bundle's profile, the forms this installation refuses, its agency id, today's date,
 the clock and the language. Never a key, never the database. Lines travel through an anonymous pipe in memory, never
@@ -41,7 +42,7 @@ from .profiles import carried
 
 PIPELINE_MIN_RECORDS = 5000  # below this a bundle is checked inline (the helper takes ~0.3 s to start)
 LINES_PER_BATCH = 500
-IN_FLIGHT = 3  # batches sent and not yet returned: enough to keep both cores busy, little memory held
+IN_FLIGHT = 10  # batches sent and not yet returned: the helper runs on while the merge writes a batch of 2,000
 STOP_SECONDS = 5.0
 
 
@@ -141,17 +142,25 @@ def quiet_helper(settings: dict[str, Any]) -> None:
     i18n.set_language(settings["language"])
 
 
+def _next(conn) -> bytes:
+    """The next message on ``conn``, or b"" once it is closed."""
+    try:
+        return conn.recv_bytes()
+    except (EOFError, OSError):
+        return b""
+
+
 def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
-    """The helper: checks each batch of lines it receives and sends back the versions (or the first refusal). A
-    thread keeps reading batches (``pipe_inbox``) while the main one checks and replies."""
+    """The helper: checks each batch of lines it receives and sends back the versions (or the first refusal). It
+    reads and writes its pipes directly, on its one thread: the importer has a thread at each end that waits for it
+    (a thread here would wait for this one's interpreter lock for each 64 KiB of a batch, holding up the sender)."""
     quiet_helper(settings)
     forms = {name: f for name, f in registry.declared_forms().items() if name in settings["forms"]}
     checker = RecordChecker(forms, settings["profile"], frozenset(settings["refuse_modules"]))
     checker.today, checker.now_ms = settings["today"], settings["now_ms"]
     local = settings["local_agency"]
-    inbox, _thread = pipe_inbox(inbox_conn, "usalama-bundle-inbox")
     while True:
-        message = inbox.get()
+        message = _next(inbox_conn)
         if not message:
             return
         first, blob = pickle.loads(message)
@@ -171,9 +180,9 @@ def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
             return
         if reply[0] != "ok":
             # Keep taking batches (and dropping them) until the pipe closes: were the helper to end now, the
-            # importer's next send would fail before it has read this refusal, and the user would be told the
-            # helper stopped instead of what is wrong with the bundle.
-            while inbox.get():
+            # importer could not send its next batch before it has read this refusal, and the user would be told
+            # the helper stopped instead of what is wrong with the bundle.
+            while _next(inbox_conn):
                 pass
             return
 
@@ -192,6 +201,12 @@ class HelperChecker(HelperProcess):
         self.first = 1
         self.in_flight: deque[int] = deque()
         self.broken = False  # a batch could not be sent: the import cannot finish
+        # A thread at each end of the pipes: batches go out while this thread merges, and replies are taken off as
+        # they come, so neither process waits for the other to be free (see _work).
+        self.replies, self.reader = pipe_inbox(self.from_helper, "usalama-bundle-replies")
+        self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.sender = threading.Thread(target=self._sending, daemon=True, name="usalama-bundle-sender")
+        self.sender.start()
 
     def feed(self, line: bytes, n: int) -> Iterator[Version]:
         if not self.lines:
@@ -214,24 +229,37 @@ class HelperChecker(HelperProcess):
         self.finished = True
 
     def _send(self) -> None:
-        """Send the batch. If the helper cannot take it, the replies already sent are read first: one of them may
-        be the refusal that ended the helper, which is what the user must be told."""
         lines, self.lines = self.lines, []
         if self.broken:
             return
-        try:
-            self.to_helper.send_bytes(pickle.dumps((self.first, b"\n".join(lines)), protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            self.broken = True
-            return
+        self.outbox.put(pickle.dumps((self.first, b"\n".join(lines)), protocol=pickle.HIGHEST_PROTOCOL))
         self.in_flight.append(self.first)
+
+    def _sending(self) -> None:
+        """The sender thread. If the helper cannot take a batch it has ended: the replies it sent before are still
+        read (one may be the refusal that ended it, which is what the user must be told), then its closed pipe."""
+        while (blob := self.outbox.get()) is not None:
+            try:
+                self.to_helper.send_bytes(blob)
+            except OSError:
+                self.broken = True
+                return
+
+    def close(self) -> None:
+        """Stop the sender first: after a refusal, a cancel or a failure the helper is stopped, so a batch the
+        sender is still writing fails at once rather than wait for a reader."""
+        self.outbox.put(None)
+        if not self.finished and self.process.is_alive():
+            self.process.kill()
+        self.sender.join(STOP_SECONDS)
+        super().close()
 
     def _receive(self) -> Iterator[Version]:
         self.in_flight.popleft()
-        try:
-            reply = pickle.loads(self.from_helper.recv_bytes())
-        except (EOFError, OSError):
-            raise HelperFailed(_message()) from None
+        message = self.replies.get()
+        if not message:  # the pipe closed: the helper ended
+            raise HelperFailed(_message())
+        reply = pickle.loads(message)
         for name, spine, values, provenance, change in reply[1]:
             form = self.forms[name]
             yield Version(form, spine, values, carried(form, self.profile), self.profile, provenance, change)
