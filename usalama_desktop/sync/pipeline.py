@@ -42,7 +42,7 @@ from .profiles import carried
 
 PIPELINE_MIN_RECORDS = 5000  # below this a bundle is checked inline (the helper takes ~0.3 s to start)
 LINES_PER_BATCH = 500
-IN_FLIGHT = 10  # batches sent and not yet returned: the helper runs on while the merge writes a batch of 2,000
+IN_FLIGHT = 3  # batches sent and not yet returned: enough to keep both cores busy, little memory held
 STOP_SECONDS = 5.0
 
 
