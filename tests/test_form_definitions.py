@@ -73,3 +73,22 @@ def test_each_form_has_a_table_and_round_trips_values(name):
     assert set(change.values) == set(cols)
     back = form.from_row(change.values, change.children)
     assert form.clean(back) == values
+
+
+def test_several_choice_answers_are_stored_as_the_standard_encoder_writes_them():
+    """``choices_json`` joins plain codes directly: the text must be json.dumps's, byte for byte, for any list (stored
+    text is compared, hashed and searched), with quotes, backslashes, control characters and other types encoded."""
+    import json
+    import random
+
+    from usalama_desktop.forms.fields import choices_json
+
+    rng = random.Random(11)
+    alphabet = 'ab_ "\\\x00\x1f\x7f\u00e9\u2028\ud800'
+    cases = [[], ["robbery"], ["police", "health", "childrens_office"], [1, "a"], [None], ["a", 2.5]]
+    cases += [["".join(rng.choice(alphabet) for _ in range(rng.randrange(5))) for _ in range(rng.randrange(4))]
+              for _ in range(5000)]
+    for items in cases:
+        assert choices_json(list(items)) == json.dumps(list(items), ensure_ascii=False), items
+    referrals = forms()["incident"].field("referrals")
+    assert referrals.to_sql(["police", "health"]) == {"referrals": '["police", "health"]'}

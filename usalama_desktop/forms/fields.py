@@ -41,6 +41,15 @@ _FREE_TEXT = frozenset({TEXT, LONGTEXT, REFERENCE})
 _SAME_VALUE_SAME_VERDICT = frozenset({INTEGER, DECIMAL, YESNO, DATE, MONTH, TIME, CHOICE})
 _UNREAD = object()
 _CHOICES_JSON = json.JSONEncoder(ensure_ascii=False)  # several-choice answers as stored: json.dumps's defaults
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+
+
+def choices_json(items: list) -> str:
+    """Several-choice answers as stored, exactly as ``_CHOICES_JSON`` writes them. Choice codes are plain words, which
+    JSON writes as they are: those are joined directly (imports store one list per row); anything else is encoded."""
+    if all(item.__class__ is str for item in items) and not _NEEDS_ESCAPE.search("".join(items)):
+        return '["' + '", "'.join(items) + '"]' if items else "[]"
+    return _CHOICES_JSON.encode(items)
 _YES = {"yes", "y", "true", "1", "ndiyo", "ndio", "x"}
 _NO = {"no", "n", "false", "0", "hapana"}
 
@@ -168,7 +177,7 @@ class Field:
         if self.kind == YESNO:
             return {self.name: 1 if value else 0}
         if self.kind == MULTI:
-            return {self.name: _CHOICES_JSON.encode(list(value)) if value else None}
+            return {self.name: choices_json(list(value)) if value else None}
         return {self.name: value}
 
     def from_sql(self, row: Mapping[str, Any]) -> Any:
