@@ -531,3 +531,31 @@ def test_a_police_station_refuses_complaints(make_env, tmp_path):
     d = doc(forum, values={}, form=complaint_form)
     rejected(station, craft(forum, station, [d], tmp_path / "c.usalama-bundle"), "complaints")
     assert RecordService(station, "incident").count() == 0
+
+
+def test_the_checker_names_what_is_wrong_with_a_record(pair):
+    """The reasons a refused record is given, in the order the checks run: a name the form lacks, a field the
+    profile does not carry (top level or in a repeat row, the first in the record's order), an answer to a question
+    that does not apply; and a record that is fine after a refused one is still accepted (the checker keeps no state
+    from a refusal)."""
+    agency, _coord = pair
+    checker = RecordChecker(__import__("usalama_desktop.forms.registry", fromlist=["forms"]).forms(), "observatory")
+    ok = doc(agency)
+
+    def reason(**values) -> str:
+        d = json.loads(json.dumps(ok))
+        d["values"].update(values)
+        with pytest.raises(BundleRejected) as caught:
+            checker.decode(json.dumps(d).encode(), 7)
+        assert "Record 7 " in caught.value.message
+        return caught.value.message
+
+    assert "(unknown field shoe_size)" in reason(shoe_size=42, narrative="x")
+    assert "(field narrative is not allowed in this profile)" in reason(narrative="MARKER", shoe_size=42)
+    assert "(field victims.name is not allowed in this profile)" in reason(
+        victims=[{"sex": "female"}, {"sex": "male", "name": "Wanjiru", "colour": "x"}])
+    assert "(field victims.colour is not allowed in this profile)" in reason(victims=[{"colour": "x", "name": "y"}])
+    assert "(field outcome answers a question that does not apply)" in reason(outcome="charged")
+    assert "(field gbv_context answers a question that does not apply)" in reason(outcome="charged",
+                                                                                  gbv_context="intimate_partner")
+    assert checker.decode(json.dumps(ok).encode(), 8).values["agency_ref"] == ok["values"]["agency_ref"]

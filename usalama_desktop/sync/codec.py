@@ -265,6 +265,7 @@ class RecordChecker:
         self.refuse_modules = refuse_modules
         self.today = clock.today() + dt.timedelta(days=CLOCK_AHEAD_DAYS)
         self.now_ms = clock.now_ms()
+        self._plans: dict[tuple[int, int], tuple[frozenset[str], tuple]] = {}
 
     def refuse(self, n: int, reason: str) -> BundleRejected:
         return BundleRejected("invalid_record", _("Record {n} of the bundle is not valid ({reason}). The whole bundle "
@@ -344,17 +345,19 @@ class RecordChecker:
         if not m:
             return False
         try:
-            when = dt.datetime(*(int(m.group(i)) for i in range(1, 7)), tzinfo=dt.UTC)
+            when = dt.datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]), tzinfo=dt.UTC)
         except ValueError:
             return False
         return 2000 <= when.year and when.timestamp() * 1000 <= self.now_ms + MAX_DRIFT_MS
 
     def values(self, form: Form, keep: Carried, raw: dict[str, Any], n: int) -> dict[str, Any]:
-        for name in raw:
-            if not keep.has(name):
-                if form.declares(name):
-                    raise self.refuse(n, "field " + safe_name(name, 40) + " is not allowed in this profile")
-                raise self.refuse(n, "unknown field " + safe_name(name, 40))
+        allowed, answered = self._plan(form, keep)
+        if not raw.keys() <= allowed:
+            for name in raw:
+                if not keep.has(name):
+                    if form.declares(name):
+                        raise self.refuse(n, "field " + safe_name(name, 40) + " is not allowed in this profile")
+                    raise self.refuse(n, "unknown field " + safe_name(name, 40))
         values: dict[str, Any] = {f.name: raw.get(f.name) for f in form.fields}
         for r in form.repeats:
             rows = raw.get(r.name, [])
@@ -362,9 +365,9 @@ class RecordChecker:
                 raise self.refuse(n, "group " + r.name)
             subs = keep.repeat_fields.get(r.name, frozenset())
             for row in rows:
-                for k in row:
-                    if k not in subs:
-                        raise self.refuse(n, f"field {r.name}.{safe_name(k, 40)} is not allowed in this profile")
+                if not row.keys() <= subs:
+                    k = next(k for k in row if k not in subs)
+                    raise self.refuse(n, f"field {r.name}.{safe_name(k, 40)} is not allowed in this profile")
             values[r.name] = [{f.name: row.get(f.name) for f in r.fields} for row in rows]
         for name, problem in _type_problems(form, values):
             raise self.refuse(n, f"field {safe_name(name, 40)}: {problem}")
@@ -373,11 +376,21 @@ class RecordChecker:
         if errors:
             raise self.refuse(n, "fields: " + ", ".join(safe_name(e, 40) for e in sorted(errors)[:5]))
         cleaned = form.clean(values)
-        for name in sorted(keep.fields):
-            f = form.by_name[name]
-            if f.derive is None and cleaned[name] != values[name] and self._judgeable(form, f, keep):
-                raise self.refuse(n, f"field {name} answers a question that does not apply")
+        for f in answered:
+            if cleaned[f.name] != values[f.name] and self._judgeable(form, f, keep):
+                raise self.refuse(n, f"field {f.name} answers a question that does not apply")
         return values
+
+    def _plan(self, form: Form, keep: Carried) -> tuple[frozenset[str], tuple]:
+        """For one form and profile, made once: the names a record's values may hold, and the carried fields a
+        record answers itself (not derived), in name order (the first one wrong is the one reported)."""
+        key = (id(form), id(keep))
+        plan = self._plans.get(key)
+        if plan is None:
+            allowed = keep.fields | frozenset(keep.repeat_fields)  # what Carried.has admits
+            answered = tuple(form.by_name[name] for name in sorted(keep.fields) if form.by_name[name].derive is None)
+            plan = self._plans[key] = (allowed, answered)
+        return plan
 
     @staticmethod
     def _carried_error(where: str, keep: Carried) -> bool:
