@@ -98,7 +98,7 @@ def _helpers_gone() -> bool:
     import threading
 
     return (not [p for p in multiprocessing.active_children() if p.name == "usalama-bundle-export"]
-            and not [t for t in threading.enumerate() if t.name.startswith(("usalama-deflate", "usalama-export"))])
+            and not [t for t in threading.enumerate() if t.name.startswith(("usalama-deflate", "usalama-bundle-export"))])
 
 
 def test_a_large_export_shares_its_windows_with_a_helper_and_stays_one_stream(pair, stick, tmp_path, monkeypatch):

@@ -41,6 +41,8 @@ _FREE_TEXT = frozenset({TEXT, LONGTEXT, REFERENCE})
 _SAME_VALUE_SAME_VERDICT = frozenset({INTEGER, DECIMAL, YESNO, DATE, MONTH, TIME, CHOICE})
 _UNREAD = object()
 _CHOICES_JSON = json.JSONEncoder(ensure_ascii=False)  # several-choice answers as stored: json.dumps's defaults
+_YES = {"yes", "y", "true", "1", "ndiyo", "ndio", "x"}
+_NO = {"no", "n", "false", "0", "hapana"}
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 
 
@@ -50,8 +52,6 @@ def choices_json(items: list) -> str:
     if all(item.__class__ is str for item in items) and not _NEEDS_ESCAPE.search("".join(items)):
         return '["' + '", "'.join(items) + '"]' if items else "[]"
     return _CHOICES_JSON.encode(items)
-_YES = {"yes", "y", "true", "1", "ndiyo", "ndio", "x"}
-_NO = {"no", "n", "false", "0", "hapana"}
 
 
 class FieldError(ValueError):

@@ -42,7 +42,7 @@ from .container import MANIFEST, PAYLOAD, SIGNATURE, BundleReader, BundleWriter
 from .keys import RELAY_TYPES, Identity, Peer, card_file_stem, find_peer, load_identity, local_card
 from .limits import ALGORITHMS, BUNDLE_SUFFIX, FORMAT, FORMAT_VERSION, BundleRejected, PullSource
 from .manifest import serialise, trusted_comment
-from .pipeline import PIPELINE_MIN_RECORDS, HelperProcess, pipe_inbox, quiet_helper
+from .pipeline import PIPELINE_MIN_RECORDS, HelperProcess, quiet_helper
 from .profiles import OBSERVATORY, PROFILES, REFERRAL, carried, consent_given
 
 BATCH = 2000
@@ -408,7 +408,6 @@ class _WindowHelper(HelperProcess):
         finally:
             key[:] = bytes(len(key))
         self.asked = 0
-        self.inbox, self.reader = pipe_inbox(self.from_helper, "usalama-export-inbox")
 
     def ask(self, lo: int, hi: int) -> None:
         try:
@@ -418,13 +417,13 @@ class _WindowHelper(HelperProcess):
         self.asked += 1
 
     def ready(self) -> bool:
-        return not self.inbox.empty()
+        return not self.replies.empty()
 
     def receive(self) -> tuple[int, int, Deflated]:
-        message = self.inbox.get()
+        message = self.replies.get()
         reply = pickle.loads(message) if message else ("failed", "stopped")
         if not message:
-            self.inbox.put(message)  # the pipe stays closed for any later call
+            self.replies.put(message)  # the pipe stays closed for any later call
         self.asked -= 1
         if reply[0] != "ok":
             self._failed(reply[1])

@@ -75,6 +75,14 @@ def _pack(v: Version, local_agency: str) -> tuple:
     return v.form.name, v.spine, v.values, v.provenance, new_row(v, local_agency)
 
 
+def _next(conn) -> bytes:
+    """The next message on ``conn``, or b"" once it is closed."""
+    try:
+        return conn.recv_bytes()
+    except (EOFError, OSError):
+        return b""
+
+
 def pipe_inbox(conn, name: str) -> tuple[queue.SimpleQueue[bytes], threading.Thread]:
     """Messages taken off ``conn`` as they come, by a thread of their own (b"" once the pipe closes), so the other
     side never waits for this one to be free. Two processes each blocked sending to the other (a message larger than
@@ -82,14 +90,9 @@ def pipe_inbox(conn, name: str) -> tuple[queue.SimpleQueue[bytes], threading.Thr
     inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
 
     def read() -> None:
-        while True:
-            try:
-                message = conn.recv_bytes()
-            except (EOFError, OSError):
-                message = b""
+        while message := _next(conn):
             inbox.put(message)
-            if not message:
-                return
+        inbox.put(b"")
 
     thread = threading.Thread(target=read, daemon=True, name=name)
     thread.start()
@@ -98,7 +101,8 @@ def pipe_inbox(conn, name: str) -> tuple[queue.SimpleQueue[bytes], threading.Thr
 
 class HelperProcess:
     """A helper started fresh ("spawn") as ``target(from_parent, to_parent, settings)``, with a pipe each way; the
-    settings carry this process's language and clock. ``close`` ends it however the work ended."""
+    settings carry this process's language and clock. Its replies are taken off the pipe as they come, by a thread
+    (``pipe_inbox``), into ``replies``. ``close`` ends it however the work ended."""
 
     def __init__(self, target, settings: dict[str, Any], name: str):
         settings = {**settings, "language": i18n.current_language(), "clock_offset_ms": clock.offset_ms()}
@@ -112,7 +116,7 @@ class HelperProcess:
             helper_in.close()
             helper_out.close()
         self.finished = False  # set when the work is done: the helper then ends by itself
-        self.reader: threading.Thread | None = None  # a thread reading from_helper, if the subclass starts one
+        self.replies, self.reader = pipe_inbox(self.from_helper, f"{name}-replies")
 
     def close(self) -> None:
         """After the whole work the helper ends by itself once its pipe closes; after a refusal, a cancel or a
@@ -126,8 +130,7 @@ class HelperProcess:
             if self.process.is_alive():
                 self.process.kill()
             self.process.join()
-            if self.reader is not None:
-                self.reader.join(STOP_SECONDS)
+            self.reader.join(STOP_SECONDS)
             self.from_helper.close()
 
 
@@ -140,14 +143,6 @@ def quiet_helper(settings: dict[str, Any]) -> None:
     clock.reset()
     clock.shift(settings["clock_offset_ms"])
     i18n.set_language(settings["language"])
-
-
-def _next(conn) -> bytes:
-    """The next message on ``conn``, or b"" once it is closed."""
-    try:
-        return conn.recv_bytes()
-    except (EOFError, OSError):
-        return b""
 
 
 def _work(inbox_conn, replies, settings: dict[str, Any]) -> None:
@@ -201,9 +196,8 @@ class HelperChecker(HelperProcess):
         self.first = 1
         self.in_flight: deque[int] = deque()
         self.broken = False  # a batch could not be sent: the import cannot finish
-        # A thread at each end of the pipes: batches go out while this thread merges, and replies are taken off as
-        # they come, so neither process waits for the other to be free (see _work).
-        self.replies, self.reader = pipe_inbox(self.from_helper, "usalama-bundle-replies")
+        # Batches go out through a thread of their own while this one merges (replies come in through another:
+        # HelperProcess), so neither process waits for the other to be free (see _work).
         self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.sender = threading.Thread(target=self._sending, daemon=True, name="usalama-bundle-sender")
         self.sender.start()
