@@ -95,27 +95,40 @@ def deflate_block(lines: bytes) -> Deflated:
     return Deflated(z.compress(lines) + z.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(lines), len(lines))
 
 
-_ZEROS = bytes(1 << 20)
+_POLY = 0xEDB88320  # CRC-32's polynomial, bits reflected
 
 
-def _crc32_of_zeros(crc: int, n: int) -> int:
-    """zlib.crc32 of ``n`` zero bytes, starting from ``crc``."""
-    view = memoryview(_ZEROS)
-    while n > 0:
-        step = min(n, len(_ZEROS))
-        crc = zlib.crc32(view[:step], crc)
-        n -= step
-    return crc
+def _multmodp(a: int, b: int) -> int:
+    """``a`` times ``b`` modulo the CRC-32 polynomial, in the reflected bit order CRCs use (zlib's multmodp)."""
+    m, p = 1 << 31, 0
+    while m:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):  # no lower bit of ``a`` left
+                break
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+    return p
+
+
+_X2N = [1 << 30]  # x^(2^k) modulo the polynomial, k = 0..31 (x^1 is bit 30 in reflected order)
+for _k in range(31):
+    _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
 
 
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """The CRC-32 of A followed by B from the CRC-32s of each and B's length (zlib's crc32_combine, which Python's
-    zlib does not offer). A CRC is linear in its register: running zlib over len2 zero bytes from crc1 and from 0
-    and taking the difference (XOR) carries crc1 over B's length, in zlib's C (a megabyte in well under a
-    millisecond)."""
+    """The CRC-32 of A followed by B from the CRC-32s of each and B's length: zlib's crc32_combine, which Python's
+    zlib does not offer. Appending len2 bytes multiplies A's CRC by x^(8 * len2) modulo the polynomial; that power
+    is made from the table of x^(2^k), one product per set bit of the length (about 30 microseconds in all)."""
     if len2 <= 0:
         return crc1
-    return _crc32_of_zeros(crc1, len2) ^ _crc32_of_zeros(0, len2) ^ crc2
+    power, n, k = 1 << 31, len2, 3  # x^0; the length in bits is len2 * 2^3
+    while n:
+        if n & 1:
+            power = _multmodp(_X2N[k & 31], power)
+        n >>= 1
+        k += 1
+    return _multmodp(power, crc1) ^ crc2
 
 
 class _GzipSource(PullSource):
