@@ -8,7 +8,6 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -156,76 +155,82 @@ def encode(form: Form, spine_row: Mapping[str, Any], values: Mapping[str, Any], 
                 provenance)
 
 
-def _reader(f, index: Mapping[str, int]):
-    """Read a place or several-choice field from a row tuple (columns by ``index``), as ``Field.from_sql`` does,
-    without its general dispatch: the export's hot path. ``_Reads`` reads the other kinds itself."""
-    if f.kind == PLACE:
-        cols = tuple((part, index[f"{f.name}_{part}"]) for part, _label in PLACE_PARTS)
-
-        def place(row):
-            v = {part: row[i] for part, i in cols}
-            return v if any(v.values()) else None
-        return place
-    i = index[f.name]
-    return lambda row: orjson.loads(row[i]) if row[i] is not None else None
-
-
-def _getter(positions: list[int]) -> Callable[[tuple], tuple]:
-    """The values at ``positions`` of a row, always as a tuple (itemgetter gives a bare value for one position)."""
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda row: (row[only],)
-    return itemgetter(*positions) if positions else (lambda row: ())
-
-
 def columns_read(fields) -> list[str]:
     """The table columns that hold ``fields``."""
     return [f"{f.name}_{part}" for f in fields if f.kind == PLACE for part, _label in PLACE_PARTS] + \
         [f.name for f in fields if f.kind != PLACE]
 
 
-class _Reads:
-    """Reads some fields of a row tuple into values, leaving out empty ones: plain and yes/no columns (stored 0 or 1)
-    picked by one itemgetter, places and several-choice answers through a reader."""
+def _read_statements(fields, index: Mapping[str, int], row: str, out: str) -> list[str]:
+    """Python statements that copy ``fields`` from the row tuple named ``row`` (columns by ``index``) into the dict
+    named ``out``, leaving out empty ones and reading each kind as ``Field.from_sql`` does: plain columns as they are,
+    yes/no (stored 0 or 1) as true or false, a place as its parts (empty when every part is), several choices from
+    their stored JSON list. Plain fields come first, then places and several choices, each in form order."""
+    src = []
+    for f in fields:
+        if f.kind not in (PLACE, MULTI):
+            value = "(True if x else False)" if f.kind == YESNO else "x"
+            src += [f"x = {row}[{index[f.name]}]", f"if x is not None: {out}[{f.name!r}] = {value}"]
+    for f in fields:
+        if f.kind == PLACE:
+            parts = [(f"p{k}", part, index[f"{f.name}_{part}"]) for k, (part, _label) in enumerate(PLACE_PARTS)]
+            src += [f"({', '.join(n for n, _p, _i in parts)},) = ({', '.join(f'{row}[{i}]' for _n, _p, i in parts)},)",
+                    f"if {' or '.join(n for n, _p, _i in parts)}: "
+                    f"{out}[{f.name!r}] = {{{', '.join(f'{p!r}: {n}' for n, p, _i in parts)}}}"]
+        elif f.kind == MULTI:
+            src += [f"x = {row}[{index[f.name]}]", f"if x is not None: {out}[{f.name!r}] = loads(x)"]
+    return src
 
-    def __init__(self, fields, index: Mapping[str, int]):
-        picked = [f for f in fields if f.kind not in (PLACE, MULTI)]
-        self.names = [f.name for f in picked]
-        self.pick = _getter([index[f.name] for f in picked])
-        self.flags = [f.name for f in picked if f.kind == YESNO]
-        self.special = [(f.name, _reader(f, index)) for f in fields if f.kind in (PLACE, MULTI)]
 
-    def __call__(self, row: tuple) -> dict[str, Any]:
-        values = {name: v for name, v in zip(self.names, self.pick(row), strict=True) if v is not None}
-        for name in self.flags:
-            if name in values:
-                values[name] = bool(values[name])
-        for name, read in self.special:
-            if (v := read(row)) is not None:
-                values[name] = v
-        return values
+def _indent(lines: list[str], depth: int) -> list[str]:
+    return ["    " * depth + line for line in lines] or ["    " * depth + "pass"]
 
 
 class RowEncoder:
     """Encodes table rows of one form for one profile: only carried fields are read, empty ones left out (a missing
     field and a null one mean the same to the reader). ``columns`` names the row's columns: any that hold the
-    spine and the carried fields (``RowEncoder.needs`` lists them)."""
+    spine and the carried fields (``RowEncoder.needs`` lists them).
+
+    The export's hot path, so the encoder is one function written for the form and profile when the encoder is made
+    (as ``collections.namedtuple`` and ``dataclasses`` write theirs): a straight run of column reads by position,
+    with no loop over field names for each record. Its text is built only from the form definition, every name in
+    it a quoted literal (``repr``) and every position a number; no value from a row or a bundle ever reaches it."""
 
     def __init__(self, form: Form, profile: str, columns: list[str], child_columns: Mapping[str, list[str]]):
         keep = carried(form, profile)
         index = {c: i for i, c in enumerate(columns)}
-        self.form_name = form.name
-        self.spine_names = [k for k in SPINE_ORDER if k not in ("vclock", "deleted")]
-        self.spine = _getter([index[k] for k in self.spine_names])
-        self.deleted = index["deleted"]
-        self.vclock = index["vclock"]
-        self.values = _Reads([f for f in form.fields if f.name in keep.fields], index)
-        self.repeats = []
-        for r in form.repeats:
+        spine = ", ".join(f"{k!r}: row[{index[k]}]" for k in SPINE_ORDER if k not in ("vclock", "deleted"))
+        src = []
+        groups = []
+        for k, r in enumerate(form.repeats):
             subs = keep.repeat_fields.get(r.name)
             if subs:
                 cindex = {c: i for i, c in enumerate(child_columns[r.name])}
-                self.repeats.append((r.name, _Reads([f for f in r.fields if f.name in subs], cindex)))
+                reader = f"read_{k}"
+                src += [f"def {reader}(c):", "    v = {}",
+                        *_indent(_read_statements([f for f in r.fields if f.name in subs], cindex, "c", "v"), 1),
+                        "    return v"]
+                groups += [f"rows = children.get({r.name!r})",
+                           f"if rows: values[{r.name!r}] = [{reader}(c) for c in rows]"]
+        src += [
+            "def encode(row, children, provenance):",
+            f"    deleted = True if row[{index['deleted']}] else False",
+            # The vector clock is this installation's own canonical JSON text (vclock_text): spliced in as stored.
+            f"    spine = {{{spine}, 'deleted': deleted, 'vclock': Fragment(row[{index['vclock']}])}}",
+            "    values = {}",
+            "    if not deleted:",
+            *_indent(_read_statements([f for f in form.fields if f.name in keep.fields], index, "row", "values")
+                     + groups, 2),
+            f"    doc = {{'form': {form.name!r}, 'spine': spine, 'values': values}}",
+            "    if provenance:",
+            "        doc['provenance'] = dict(provenance)",
+            "    return dumps(doc, option=OPTION)",
+        ]
+        namespace = {"Fragment": orjson.Fragment, "dumps": orjson.dumps, "loads": orjson.loads,
+                     "OPTION": orjson.OPT_APPEND_NEWLINE}
+        exec(compile("\n".join(src), f"<bundle encoder for {form.name}, {profile}>", "exec"), namespace)
+        self.encode: Callable[[tuple, Mapping[str, list[tuple]], Mapping[str, str] | None], bytes] = \
+            namespace["encode"]
 
     @staticmethod
     def needs(form: Form, profile: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -238,19 +243,7 @@ class RowEncoder:
 
     def __call__(self, row: tuple, children: Mapping[str, list[tuple]], provenance: Mapping[str, str] | None
                  ) -> bytes:
-        deleted = bool(row[self.deleted])
-        spine = dict(zip(self.spine_names, self.spine(row), strict=True))
-        spine["deleted"] = deleted
-        # The vector clock is this installation's own canonical JSON text (vclock_text): spliced in as stored.
-        spine["vclock"] = orjson.Fragment(row[self.vclock])
-        values: dict[str, Any] = {}
-        if not deleted:
-            values = self.values(row)
-            for group, read in self.repeats:
-                rows = children.get(group)
-                if rows:
-                    values[group] = [read(c) for c in rows]
-        return _doc(self.form_name, spine, values, provenance)
+        return self.encode(row, children, provenance)
 
 
 # --- decoding -----------------------------------------------------------------------------------------------------
