@@ -118,6 +118,11 @@ class HelperProcess:
         self.finished = False  # set when the work is done: the helper then ends by itself
         self.replies, self.reader = pipe_inbox(self.from_helper, f"{name}-replies")
 
+    def end_input(self) -> None:
+        """Nothing more will be asked: the helper does what it was given, then ends by itself (its pipe in closes),
+        so it tidies up and exits while this process finishes its own part rather than after."""
+        self.to_helper.close()
+
     def close(self) -> None:
         """After the whole work the helper ends by itself once its pipe closes; after a refusal, a cancel or a
         failure it is stopped at once (what it was still doing is of no use). Its end of the reply pipe closes with
