@@ -153,12 +153,20 @@ def test_a_helper_that_fails_fails_the_export_plainly_with_nothing_sent(pair, st
     assert result.records == 60 and result.skipped_sequences == [1, 2]
 
 
-def test_gzip_chunks_compressed_apart_make_one_stream_with_the_right_checksum():
+@pytest.mark.parametrize("library", ["isal", "zlib"])
+def test_gzip_chunks_compressed_apart_make_one_stream_with_the_right_checksum(library, monkeypatch):
+    """With ISA-L's deflate and with zlib's (used where ISA-L has no build): one standard gzip stream."""
     import gzip
     import random
     import zlib
 
+    from isal import isal_zlib
+
+    from usalama_desktop.sync import export
     from usalama_desktop.sync.export import _GzipSource, crc32_combine, deflate_block
+
+    assert export.DEFLATE is isal_zlib
+    monkeypatch.setattr(export, "DEFLATE", {"isal": isal_zlib, "zlib": zlib}[library])
 
     rng = random.Random(5)
     for _ in range(100):

@@ -23,7 +23,7 @@ def versions() -> dict[str, str]:
         out["sqlcipher"] = "missing"
     for name, module in (("pyside6", "PySide6"), ("pandas", "pandas"), ("openpyxl", "openpyxl"),
                          ("reportlab", "reportlab"), ("cryptography", "cryptography"), ("pyrage", "pyrage"),
-                         ("orjson", "orjson")):
+                         ("orjson", "orjson"), ("isal", "isal")):
         try:
             from importlib.metadata import version
 
@@ -54,6 +54,7 @@ def run_selfcheck() -> str:
         raise RuntimeError("self-check failed")
     import openpyxl  # noqa: F401
     import orjson  # noqa: F401
+    from isal import isal_zlib  # noqa: F401
     import pandas  # noqa: F401
     import pyrage  # noqa: F401
     import reportlab  # noqa: F401

@@ -52,6 +52,10 @@ HELPER_AHEAD = 2  # windows asked of the export's helper at once
 # which took 50-70 ms with the full cache at 100,000 records, while the export waited for the helper to end.
 HELPER_CACHE_KIB = 4096
 GZIP_LEVEL = 1
+try:  # ISA-L's deflate: the same standard stream as zlib's, about four times as fast (a quarter of an export's work)
+    from isal import isal_zlib as DEFLATE
+except ImportError:  # a platform it has no build for: zlib, slower, same format
+    DEFLATE = zlib
 HIDDEN_FROM_POLICE_MODULES = frozenset({"complaints"})
 
 
@@ -95,8 +99,8 @@ class Deflated:
 
 
 def deflate_block(lines: bytes) -> Deflated:
-    z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
-    return Deflated(z.compress(lines) + z.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(lines), len(lines))
+    z = DEFLATE.compressobj(GZIP_LEVEL, DEFLATE.DEFLATED, -15)
+    return Deflated(z.compress(lines) + z.flush(DEFLATE.Z_SYNC_FLUSH), DEFLATE.crc32(lines), len(lines))
 
 
 _POLY = 0xEDB88320  # CRC-32's polynomial, bits reflected
