@@ -497,6 +497,46 @@ def test_the_fast_row_encoder_says_what_the_general_encoder_says(with_testform, 
     assert compared == 4
 
 
+def test_the_row_encoder_reads_each_kind_of_column_as_a_save_would():
+    """The encoder written for a form: empty columns left out, yes/no as true or false (0 is an answer), a place
+    only when some part is filled, several choices from their JSON text (quotes and all), a deletion with no values,
+    provenance when given; anything else in the row (a column the profile does not carry) never read."""
+    import orjson
+
+    from usalama_desktop.forms.registry import forms
+    from usalama_desktop.sync import codec
+
+    form = forms()["incident"]
+    main, children = codec.RowEncoder.needs(form, "observatory")
+    assert "narrative" not in main
+    columns = [*main, "narrative"]
+    encode = codec.RowEncoder(form, "observatory", columns, children)
+
+    def row(**values):
+        spine = {"id": "r1", "agency_id": "a1", "installation_id": "i1", "hlc": "h1", "vclock": '{"i1":2}',
+                 "revision": 2, "created_by": "clerk", "created_at": "c", "updated_by": "clerk", "updated_at": "u",
+                 "deleted": 0, "deleted_reason": None, "narrative": "never read"}
+        return tuple({**spine, **values}.get(c) for c in columns)
+
+    victims = [tuple({"sex": "female", "disability": 0, "minor": 1}.get(c) for c in children["victims"])]
+    doc = orjson.loads(encode(row(gbv=0, place_county="047", place_village="", action_taken='["arrest", "say \\"hi\\""]',
+                                  victim_count=1, agency_ref=""), {"victims": victims}, None))
+    assert doc == {"form": "incident",
+                   "spine": {"id": "r1", "agency_id": "a1", "installation_id": "i1", "hlc": "h1", "revision": 2,
+                             "created_by": "clerk", "created_at": "c", "updated_by": "clerk", "updated_at": "u",
+                             "deleted_reason": None, "deleted": False, "vclock": {"i1": 2}},
+                   "values": {"agency_ref": "", "gbv": False, "victim_count": 1,
+                              "place": {"county": "047", "subcounty": None, "ward": None, "village": ""},
+                              "action_taken": ["arrest", 'say "hi"'],
+                              "victims": [{"sex": "female", "disability": False, "minor": True}]}}
+    empty_place = orjson.loads(encode(row(place_county="", place_ward=""), {}, None))
+    assert empty_place["values"] == {}
+    gone = orjson.loads(encode(row(deleted=1, deleted_reason="entered twice", gbv=1), {"victims": victims},
+                               {"installation_id": "i0", "agency_id": "a1", "bundle_id": "b0"}))
+    assert gone["values"] == {} and gone["spine"]["deleted"] is True
+    assert gone["provenance"] == {"installation_id": "i0", "agency_id": "a1", "bundle_id": "b0"}
+
+
 def test_cancel_stops_export_and_import_with_nothing_saved(pair, stick):
     from usalama_desktop.errors import Cancelled
 

@@ -54,10 +54,10 @@ def run_selfcheck() -> str:
         raise RuntimeError("self-check failed")
     import openpyxl  # noqa: F401
     import orjson  # noqa: F401
-    from isal import isal_zlib  # noqa: F401
     import pandas  # noqa: F401
     import pyrage  # noqa: F401
     import reportlab  # noqa: F401
+    from isal import isal_zlib  # noqa: F401
 
     from .resources import resource_path
 
