@@ -204,6 +204,22 @@ def test_changing_a_password_rewrites_one_slot(env):
     env.login("clerk", "my-new-secret")
 
 
+def test_a_slot_write_cut_short_leaves_nothing_after_the_next_write(env):
+    """A temporary slot file left by a write that was killed goes at the next write of that slot (slot writers take
+    turns under the database's write lock); another slot's, and the slots themselves, stay."""
+    users = env.paths.keys / "users"
+    mine, other = users / ".clerk.slot.0badf00d.tmp", users / ".admin.slot.0badf00d.tmp"
+    mine.write_bytes(b"half a slot")
+    other.write_bytes(b"half another")
+    slots = sorted(p.name for p in users.glob("*.slot"))
+    admin = env.login("admin")
+    UserService(admin).change_password("clerk", "a-new-password-2026", PASSWORD)
+    admin.close()
+    assert not mine.exists() and other.exists()
+    assert sorted(p.name for p in users.glob("*.slot")) == slots and "clerk.slot" in slots
+    other.unlink()
+
+
 def test_power_cut_during_password_change_leaves_old_or_new_working(env):
     """Kill -9 at random points while a password is changed again and again; one of the two always opens."""
     script = textwrap.dedent(f"""

@@ -39,6 +39,14 @@ def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
         raise
 
 
+def remove_leftovers(path: Path) -> None:
+    """Remove the temporary files that writes of ``path`` cut short (a power cut, kill -9) left beside it. Only for a
+    file whose writers take turns, so that none of them can be another writer's file still being written."""
+    for leftover in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     with atomic_writer(path, mode) as f:
         f.write(data)

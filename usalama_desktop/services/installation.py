@@ -142,9 +142,10 @@ class Installation:
                              {"agency_type": agency_type, "county": county})
                 audit.append(db, "setup", "user.create", "users", admin_username, {"role": "admin"})
                 audit.append(db, "setup", "recovery.create", "users", "recovery", {})
-            self.keystore.write(seal(db_key, admin_password.encode("utf-8"), "user", admin_username, installation_id))
-            self.keystore.write(seal(db_key, normalise_recovery_key(recovery_key), "recovery", "recovery",
-                                     installation_id))
+                self.keystore.write(seal(db_key, admin_password.encode("utf-8"), "user", admin_username,
+                                         installation_id))
+                self.keystore.write(seal(db_key, normalise_recovery_key(recovery_key), "recovery", "recovery",
+                                         installation_id))
             atomic_write_bytes(
                 self.paths.installation_file,
                 json.dumps({"format": "usalama-installation", "version": 1, "installation_id": installation_id,
@@ -210,7 +211,8 @@ class Installation:
             if user is None or user.disabled:
                 raise PermissionDenied(_("This account is disabled. Ask an administrator."))
             if slot.params != CURRENT_KDF:
-                self.keystore.write(seal(key, password.encode("utf-8"), "user", username, slot.installation))
+                with db.transaction():  # slot writers take turns (KeyStore.write)
+                    self.keystore.write(seal(key, password.encode("utf-8"), "user", username, slot.installation))
             session = Session(self, db, user)
             self._flush_pending(db)
             self.lockout.succeeded(username, state)
@@ -261,7 +263,9 @@ class Installation:
             user = self._load_user(db, username)
             if user is None:
                 raise UsalamaError(_("There is no user called {name}.").format(name=username))
-            self.keystore.write(seal(key, new_password.encode("utf-8"), "user", username, info["installation_id"]))
+            with db.transaction():  # slot writers take turns (KeyStore.write)
+                self.keystore.write(seal(key, new_password.encode("utf-8"), "user", username,
+                                         info["installation_id"]))
             self.lockout.unlock(username)
             self._flush_pending(db)
             self.lockout.succeeded(RECOVERY_NAME, state)

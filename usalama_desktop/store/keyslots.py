@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from ..errors import UsalamaError, WrongPassword
-from ..fsutil import atomic_write_bytes, private_dir
+from ..fsutil import atomic_write_bytes, private_dir, remove_leftovers
 from ..i18n import _
 
 SLOT_FORMAT = "usalama-keyslot"
@@ -195,8 +195,12 @@ class KeyStore:
         return self.dir / "users" / f"{check_username(name)}.slot"
 
     def write(self, slot: KeySlot) -> None:
+        """Replace the slot's file in one step. Callers write inside a transaction of the installation's database
+        (BEGIN IMMEDIATE), which lets one writer at a time through, across processes: so a temporary file of this
+        slot already there was left by a write cut short, and goes."""
         path = self._path(slot.kind, slot.name)
         private_dir(path.parent)
+        remove_leftovers(path)
         atomic_write_bytes(path, slot.to_json())
 
     def read(self, kind: str, name: str) -> KeySlot | None:
