@@ -221,13 +221,9 @@ class RowEncoder:
             "    if not deleted:",
             *_indent(_read_statements([f for f in form.fields if f.name in keep.fields], index, "row", "values")
                      + groups, 2),
-            f"    doc = {{'form': {form.name!r}, 'spine': spine, 'values': values}}",
-            "    if provenance:",
-            "        doc['provenance'] = dict(provenance)",
-            "    return dumps(doc, option=OPTION)",
+            f"    return line({form.name!r}, spine, values, provenance)",
         ]
-        namespace = {"Fragment": orjson.Fragment, "dumps": orjson.dumps, "loads": orjson.loads,
-                     "OPTION": orjson.OPT_APPEND_NEWLINE}
+        namespace = {"Fragment": orjson.Fragment, "loads": orjson.loads, "line": _doc}
         exec(compile("\n".join(src), f"<bundle encoder for {form.name}, {profile}>", "exec"), namespace)
         self.encode: Callable[[tuple, Mapping[str, list[tuple]], Mapping[str, str] | None], bytes] = \
             namespace["encode"]
