@@ -144,6 +144,7 @@ class Merger:
         self.max_hlc = ""
         self._held: set[str] | None = None
         self._names: dict[str, str] = {}
+        self._open_conflicts: bool | None = None  # whether any record has a conflict still in its frontier
 
     # --- intake -------------------------------------------------------------------------------------------------
 
@@ -217,6 +218,8 @@ class Merger:
             marks = ", ".join("?" * len(chunk))
             for r in self.db.query(f'SELECT id, agency_id FROM "{spec.name}" WHERE id IN ({marks})', chunk):
                 existing[r[0]] = r[1]
+            if not self._conflicts_open():
+                continue
             for r in self.db.query(f"SELECT DISTINCT record_id FROM sync_conflicts WHERE record_id IN ({marks}) "
                                    f"AND status IN ('open', 'reviewed')", chunk):
                 existing.setdefault(r[0], "")
@@ -238,6 +241,14 @@ class Merger:
                 fresh, fresh_ids = [], set()
             self._merge_one(form, v)
         self._insert_new(form, fresh)
+
+    def _conflicts_open(self) -> bool:
+        """Whether any conflict is still open or reviewed: read once (nobody else writes while the import holds the
+        write lock), and true from the first conflict this import keeps. Without any, a batch need not look."""
+        if self._open_conflicts is None:
+            self._open_conflicts = bool(self.db.scalar(
+                "SELECT EXISTS(SELECT 1 FROM sync_conflicts WHERE status IN ('open', 'reviewed'))"))
+        return self._open_conflicts
 
     def _origin_of(self, v: Version) -> tuple[str, str, str]:
         if v.provenance:
@@ -369,6 +380,7 @@ class Merger:
         from .. import clock
 
         spine = doc["spine"]
+        self._open_conflicts = True
         self.db.execute(
             "INSERT INTO sync_conflicts(tbl, record_id, hlc, installation_id, version, status, bundle_id, detected_at) "
             "VALUES (?,?,?,?,?,'open',?,?)",
