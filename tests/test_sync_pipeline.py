@@ -79,20 +79,34 @@ def _merged(session):
 
 
 def test_helper_merges_exactly_what_the_inline_path_merges(make_env, station, stick, monkeypatch):
+    """New records, then changes to records the coordinator holds (their values unpacked from the helper's reply
+    only then): the same rows either way."""
+    svc = RecordService(station, "incident")
     ids = add_incidents(station, 60)
-    RecordService(station, "incident").delete(ids[0], "entered twice")
+    svc.delete(ids[0], "entered twice")
     inline = _coordinator(make_env, station, "inline")
     bundle = export_bundle(station, stick, keys.find_peer(station, inline.installation_id), full=True).path
     inline_result = import_bundle(inline, bundle)
-
     helper = _coordinator(make_env, station, "helper")
     bundle2 = export_bundle(station, stick, keys.find_peer(station, helper.installation_id), full=True).path
+
+    for rid in ids[1:11]:
+        values = svc.get(rid)["values"]
+        svc.update(rid, {**values, "status": "closed", "outcome": "charged", "victim_count": 2,
+                         "victims": [*values["victims"], {"sex": "male", "age_band": "18-24"}]})
+    svc.delete(ids[11], "duplicate")
+    changes = export_bundle(station, stick, keys.find_peer(station, inline.installation_id)).path  # both read it
+    inline_changes = import_bundle(inline, changes)
+
     made = _route_through_helper(monkeypatch)
     helper_result = import_bundle(helper, bundle2)
+    helper_changes = import_bundle(helper, changes)
 
-    assert [type(m) for m in made] == [pipeline.HelperChecker]
-    assert not made[0].process.is_alive()
+    assert [type(m) for m in made] == [pipeline.HelperChecker, pipeline.HelperChecker]
+    assert not any(m.process.is_alive() for m in made)
     assert helper_result.stats.new == inline_result.stats.new == 60
+    assert helper_changes.stats.updated == inline_changes.stats.updated == 11
+    assert helper.db.scalar("SELECT count(*) FROM incident WHERE status = 'closed' AND victim_count = 2") >= 10
     assert _merged(helper) == _merged(inline)
     assert _helper_gone()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -49,15 +50,25 @@ MAX_REVISION = 10**9
 @dataclass
 class Version:
     """A version of a record as a bundle carries it. ``values`` holds every field of the form; fields the profile
-    does not carry are None (and must not be read as "emptied")."""
+    does not carry are None (and must not be read as "emptied").
+
+    A version checked by the import's helper process comes with ``prepared`` (what a new record writes) and its
+    values still packed by ``marshal`` (plain JSON types only), unpacked the first time they are read: a new record
+    is written from ``prepared`` alone, so the merge does not unpack what it never reads."""
 
     form: Form
     spine: dict[str, Any]  # the travelling spine; vclock as a dict
-    values: dict[str, Any]
+    packed_values: dict[str, Any] | bytes
     carried: Carried
     profile: str
     provenance: dict[str, str] | None = None
     prepared: tuple | None = None  # what it writes if its record is new here (merge.new_row), made ahead
+
+    @property
+    def values(self) -> dict[str, Any]:
+        if isinstance(self.packed_values, bytes):
+            self.packed_values = marshal.loads(self.packed_values)
+        return self.packed_values
 
     @property
     def id(self) -> str:

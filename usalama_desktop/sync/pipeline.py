@@ -21,6 +21,7 @@ program ends.)
 from __future__ import annotations
 
 import gc
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -72,7 +73,8 @@ class InlineChecker:
 
 
 def _pack(v: Version, local_agency: str) -> tuple:
-    return v.form.name, v.spine, v.values, v.provenance, new_row(v, local_agency)
+    """A checked version as it travels back: its values packed apart (``Version.packed_values``)."""
+    return v.form.name, v.spine, marshal.dumps(v.values), v.provenance, new_row(v, local_agency)
 
 
 def _next(conn) -> bytes:
