@@ -34,6 +34,7 @@ from ..fsutil import atomic_write_bytes
 from ..i18n import _
 from ..services.records import Checked, RecordService
 from ..store.records import Change
+from ..store.spine import LIVE
 from . import mapping as mappings
 from .layout import RECORD_ID, RECORD_LINK, assemble, column_letter, targets
 from .mapping import ColumnRule, Mapping, fold
@@ -525,12 +526,12 @@ class Importer:
         ids = sorted({r.id_key[3:] for r in rows if r.id_key})
         for start in range(0, len(refs), 500):
             chunk = refs[start:start + 500]
-            for value, rec in db.query(f'SELECT "{ref}", id FROM "{spec.name}" WHERE agency_id = ? AND deleted = 0 '
+            for value, rec in db.query(f'SELECT "{ref}", id FROM "{spec.name}" WHERE agency_id = ? AND {LIVE} '
                                        f'AND "{ref}" IN ({", ".join("?" * len(chunk))})', [self.agency, *chunk]):
                 found[f"ref:{value}"] = rec
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            for (rec,) in db.query(f'SELECT id FROM "{spec.name}" WHERE agency_id = ? AND deleted = 0 '
+            for (rec,) in db.query(f'SELECT id FROM "{spec.name}" WHERE +agency_id = ? AND {LIVE} '
                                    f'AND id IN ({", ".join("?" * len(chunk))})', [self.agency, *chunk]):
                 found[f"id:{rec}"] = rec
         keys = sorted({k for r in rows for k in (r.key, r.id_key) if k})
@@ -547,7 +548,7 @@ class Importer:
             candidates = sorted(set(hashed.values()) - live)
             for start in range(0, len(candidates), 500):
                 chunk = candidates[start:start + 500]
-                for (rec,) in db.query(f'SELECT id FROM "{spec.name}" WHERE agency_id = ? AND deleted = 0 '
+                for (rec,) in db.query(f'SELECT id FROM "{spec.name}" WHERE +agency_id = ? AND {LIVE} '
                                        f'AND id IN ({", ".join("?" * len(chunk))})', [self.agency, *chunk]):
                     live.add(rec)
             for k, rec in hashed.items():

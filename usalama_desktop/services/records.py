@@ -18,6 +18,7 @@ from ..i18n import _
 from ..permissions import allowed, own_agency_only, require, visible_tiers
 from ..store.ids import uuid7
 from ..store.records import Change
+from ..store.spine import LIVE
 from .installation import Session
 from .search import NO_MATCH, SearchIndex
 
@@ -140,7 +141,7 @@ class RecordService:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
                 for value, rec in self.s.db.query(
-                        f'SELECT "{f.name}", id FROM "{self.spec.name}" WHERE agency_id = ? AND deleted = 0 '
+                        f'SELECT "{f.name}", id FROM "{self.spec.name}" WHERE agency_id = ? AND {LIVE} '
                         f'AND "{f.name}" IN ({", ".join("?" * len(chunk))})', [agency, *chunk]):
                     holders.setdefault(value, set()).add(rec)
             for i, (cleaned, problems) in enumerate(out):
