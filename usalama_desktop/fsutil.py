@@ -20,11 +20,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def temp_path(path: Path) -> Path:
+    """A new hidden temporary name beside ``path``, for writing it before a rename (``remove_leftovers`` knows the
+    form: ``.name.<random>.tmp``)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
     """Yield a binary file; on clean exit it replaces ``path`` in one step, on error nothing changes."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = temp_path(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -40,8 +47,9 @@ def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
 
 
 def remove_leftovers(path: Path) -> None:
-    """Remove the temporary files that writes of ``path`` cut short (a power cut, kill -9) left beside it. Only for a
-    file whose writers take turns, so that none of them can be another writer's file still being written."""
+    """Remove the temporary files (``temp_path``) that writes of ``path`` cut short (a power cut, kill -9) left beside
+    it. Only for a file whose writers take turns, so that none of them can be another writer's file still being
+    written."""
     for leftover in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()

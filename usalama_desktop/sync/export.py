@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import pickle
-import secrets
 import struct
 import zlib
 from collections import deque
@@ -29,7 +28,7 @@ from ..bulkwork import collection_paused
 from ..errors import NotFound, PermissionDenied, UsalamaError
 from ..forms import registry
 from ..forms.definition import Form
-from ..fsutil import fsync_dir
+from ..fsutil import fsync_dir, temp_path
 from ..i18n import _
 from ..permissions import allowed, require, visible_tiers
 from ..reference import POLICE_AGENCY_TYPES
@@ -672,7 +671,7 @@ def export_bundle(session, folder: Path, recipient: Peer | None = None, profile:
     head = db.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
     checkpoint = {"seq": int(head[0]) if head else 0, "hash": head[1] if head else audit.GENESIS, "at": now}
     final = folder / name
-    tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+    tmp = temp_path(final)
     lines = _Lines(session, plan, profile, high, progress)
     try:
         with collection_paused():  # see bulkwork.py
